@@ -1,0 +1,24 @@
+/* The archive: one netCDF4-compatible HDF5 file per sweep, written collectively with parallel
+ * HDF5 from the shards, in canonical order, to a temporary name then renamed into place.
+ * DESIGN.md section 6. */
+#ifndef TAILSWEEP_ARCHIVE_H
+#define TAILSWEEP_ARCHIVE_H
+
+#include <mpi.h>
+#include "tailsweep/checkpoint.h"
+#include "tailsweep/error.h"
+#include "tailsweep/spec.h"
+
+typedef struct ts_archive_meta {
+    const char *created;  /* ISO 8601, UTC; identical on every rank (broadcast by the caller) */
+    const char *finished;
+    int mpi_ranks;        /* ranks of the run that computed the sweep */
+} ts_archive_meta;
+
+/* Collective over comm: every rank passes the same spec and an index of the same shards.
+ * Runs without an entry are written as TS_MISSING with NaN values. Memory per rank is bounded by
+ * a block of runs, whatever the sweep's size. */
+int ts_archive_write(MPI_Comm comm, const ts_spec *spec, ts_parts_index *idx, const char *path,
+                     const ts_archive_meta *meta, ts_error *err);
+
+#endif

@@ -1,0 +1,41 @@
+/* An experiment is one file under src/experiments/ that fills this descriptor, plus one line in
+ * the registry (src/experiments/registry.c). DESIGN.md section 3. */
+#ifndef TAILSWEEP_EXPERIMENT_H
+#define TAILSWEEP_EXPERIMENT_H
+
+#include <stddef.h>
+#include <gsl/gsl_rng.h>
+#include "tailsweep/error.h"
+#include "tailsweep/params.h"
+#include "tailsweep/record.h"
+
+/* How a run ended; also the archive's /status codes. */
+typedef enum {
+    TS_MISSING = 0,  /* not (yet) computed */
+    TS_DONE = 1,
+    TS_DIVERGED = 2, /* NaN/Inf or a loss beyond the experiment's blow-up bound: kept, not fatal */
+    TS_FAILED = 3    /* an error with a message: kept, the sweep goes on */
+} ts_status;
+
+typedef struct ts_experiment {
+    const char *name, *summary, *reference;
+    const ts_param_def *params;   /* terminated by {0} */
+    const ts_metric_def *metrics; /* terminated by {0} */
+    double (*cost)(const ts_point *);   /* relative cost, for scheduling largest first */
+    size_t (*memory)(const ts_point *); /* bytes a run needs, checked before a sweep starts */
+    /* Runs one point: fills the recorder and returns TS_DONE or TS_DIVERGED; on an error fills
+     * err and returns TS_FAILED. Must not print, exit or keep state between calls. */
+    ts_status (*run)(const ts_point *, gsl_rng *, ts_recorder *, ts_error *);
+} ts_experiment;
+
+/* The registry. */
+const ts_experiment *ts_experiment_find(const char *name);
+/* NULL-terminated list of every experiment. */
+const ts_experiment *const *ts_experiment_list(void);
+
+/* Declaration checks that every experiment must pass (a unit test runs it over the registry):
+ * names unique, defaults in range, series metrics need "steps" (TS_INT) and "record"
+ * (TS_RECORD), extra dims name a TS_INT or TS_REAL_LIST parameter. */
+int ts_experiment_validate(const ts_experiment *x, ts_error *err);
+
+#endif

@@ -1,0 +1,28 @@
+/* Per-run random streams: Random123's Philox4x64-10 as a gsl_rng_type, keyed by the whole
+ * (master seed, point index, repeat) so that streams never collide and never depend on which rank
+ * ran a point. get_double returns 53-bit doubles. DESIGN.md section 4. */
+#ifndef TAILSWEEP_RNG_H
+#define TAILSWEEP_RNG_H
+
+#include <stddef.h>
+#include <stdint.h>
+#include <gsl/gsl_rng.h>
+
+/* The generator type. gsl_rng_set(r, s) keys it as (s, 0, 0, 0); use ts_rng_key for the full key. */
+extern const gsl_rng_type *ts_rng_philox;
+
+/* A stream at its start for (seed, point, repeat), substream 0. NULL when out of memory. */
+gsl_rng *ts_rng_new(uint64_t seed, uint64_t point, uint64_t repeat);
+
+/* Re-key r (which must be of type ts_rng_philox) and rewind it to the start of the stream.
+ * Substreams separate independent uses inside one run (data, noise, test set), so that changing
+ * how many draws one use makes never shifts another's. */
+void ts_rng_key(gsl_rng *r, uint64_t seed, uint64_t point, uint64_t repeat, uint64_t substream);
+
+/* Next 64 random bits of r. */
+uint64_t ts_rng_u64(gsl_rng *r);
+
+/* n uniforms in the open interval (0, 1), 53-bit resolution: the batched path. */
+void ts_rng_fill_uniform_pos(gsl_rng *r, double *u, size_t n);
+
+#endif

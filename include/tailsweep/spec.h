@@ -1,0 +1,28 @@
+/* The sweep spec: YAML (libyaml) to a validated ts_grid. Every error carries file:line:column,
+ * the key, what was expected and what was found, with a "did you mean" for unknown names, and
+ * the code TS_EUSAGE. DESIGN.md section 2. */
+#ifndef TAILSWEEP_SPEC_H
+#define TAILSWEEP_SPEC_H
+
+#include <stddef.h>
+#include "tailsweep/error.h"
+#include "tailsweep/grid.h"
+
+typedef struct ts_spec {
+    char *path;       /* as given */
+    char *text;       /* the YAML text, stored in the archive */
+    size_t text_len;
+    ts_grid *grid;    /* experiment, seed, repeats, parameters, axes */
+    char *output;     /* the `output:` key, or "<spec file name without .yaml/.yml>.h5" */
+    int output_line, output_column; /* where `output:` stands (0 when defaulted) */
+} ts_spec;
+
+ts_spec *ts_spec_load(const char *path, ts_error *err);
+/* name is used in error locations. */
+ts_spec *ts_spec_parse(const char *text, size_t len, const char *name, ts_error *err);
+void ts_spec_free(ts_spec *s);
+
+/* Levenshtein-nearest of candidates (NULL-terminated) to word, or NULL when none is close. */
+const char *ts_spec_nearest(const char *word, const char *const *candidates);
+
+#endif

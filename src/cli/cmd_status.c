@@ -1,0 +1,2 @@
+/* placeholder */
+typedef int ts_placeholder_cmd_status;
