@@ -84,7 +84,9 @@ typedef struct ts_point {
  * a type mismatch, is a programming error and aborts. ts_point_real also reads TS_INT. */
 int64_t ts_point_int(const ts_point *p, const char *name);
 double ts_point_real(const ts_point *p, const char *name);
-const char *ts_point_enum(const ts_point *p, const char *name);
+/* A TS_ENUM parameter: its choice's index, or whether it is the named choice. */
+int ts_point_choice(const ts_point *p, const char *name);
+int ts_point_is(const ts_point *p, const char *name, const char *choice);
 const double *ts_point_list(const ts_point *p, const char *name, size_t *n);
 const ts_value *ts_point_value(const ts_point *p, const char *name);
 
