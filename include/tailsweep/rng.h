@@ -22,7 +22,8 @@ void ts_rng_key(gsl_rng *r, uint64_t seed, uint64_t point, uint64_t repeat, uint
 /* Next 64 random bits of r. */
 uint64_t ts_rng_u64(gsl_rng *r);
 
-/* n uniforms in the open interval (0, 1), 53-bit resolution: the batched path. */
+/* n uniforms in the open interval (0, 1), one stream word each, at the centres of 2^52 equal cells
+ * (52 bits: with 53 the largest word would round to exactly 1): the batched path. */
 void ts_rng_fill_uniform_pos(gsl_rng *r, double *u, size_t n);
 
 #endif
