@@ -30,10 +30,11 @@ typedef struct ts_run_record {
 /* "<output>.parts"; caller frees. */
 char *ts_parts_dir(const char *output);
 
-/* Make dir ready for a run of the sweep whose canonical text is `canonical`. A dir holding another
- * sweep's spec.canonical is refused with TS_EUSAGE and a message naming the first difference
- * ("seed: was 1, now 2") unless fresh, which deletes the old shards first. *finished_before is
- * set to 1 when dir already existed for this same sweep (a resume). */
+/* Make dir ready for a run of the sweep whose canonical text is `canonical` (mkdir -p; write
+ * spec.canonical atomically). A dir holding another sweep's spec.canonical is refused with
+ * TS_EUSAGE and a message naming the first difference (`"seed: 1" is now "seed: 2"`) unless
+ * fresh; fresh always deletes the old shards, whatever the spec. *resumed is set to 1 when dir
+ * already held this same sweep. */
 int ts_parts_prepare(const char *dir, const char *canonical, int fresh, int *resumed,
                      ts_error *err);
 /* Like prepare, but only compares (for status and collect): TS_EUSAGE on a different sweep,
