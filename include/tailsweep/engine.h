@@ -37,12 +37,18 @@ typedef struct ts_run_summary {
     uint64_t total, resumed, done, diverged, failed, missing;
     int stopped;          /* a stop was requested; unfinished runs remain */
     int archive_written;
-    double wall_seconds;
+    double wall_seconds;    /* the whole call, archive included */
+    double compute_seconds; /* the work phase alone */
 } ts_run_summary;
 
 /* Collective over comm. Returns TS_OK (see summary for stopped/failed), or an error code. */
 int ts_engine_run(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt,
                   ts_run_summary *summary, ts_error *err);
+
+/* Write the archive (collective over comm) from whatever the shards hold now; unfinished runs
+ * are marked missing. For `collect` and for the end of `run`. */
+int ts_engine_collect(MPI_Comm comm, const ts_spec *spec, const char *output, int mpi_ranks,
+                      ts_error *err);
 
 /* Count of finished runs by status for a sweep's shards (for `status`): counts[TS_MISSING..
  * TS_FAILED]. Local, not collective. */

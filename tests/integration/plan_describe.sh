@@ -1,0 +1,48 @@
+#!/bin/sh
+# The informational commands: describe, plan, --help, and usage errors.
+. "$top_srcdir/tests/lib.sh"
+
+out=$("$TAILSWEEP" describe)
+check "describe lists quadratic" sh -c 'echo "$1" | grep -q "^  quadratic "' _ "$out"
+check "describe lists synthetic" sh -c 'echo "$1" | grep -q "^  synthetic "' _ "$out"
+out=$("$TAILSWEEP" describe quadratic)
+for p in dim spectrum_exponent target_exponent step_size steps record eps mode; do
+    check "describe quadratic shows parameter $p" sh -c 'echo "$1" | grep -q "^  $2 "' _ "$out" "$p"
+done
+check "describe shows the metric dims" sh -c 'echo "$1" | grep -q "steps_to_eps.*\[eps\]"' _ "$out"
+"$TAILSWEEP" describe quadratc 2>"$SCRATCH/err"; rc=$?
+check "describe with a typo exits 2" test "$rc" -eq 2
+check "describe with a typo suggests the name" grep -q 'did you mean "quadratic"' "$SCRATCH/err"
+
+cat > "$SCRATCH/s.yaml" <<'YAML'
+experiment: quadratic
+seed: 1
+repeats: 3
+params:
+  steps: 100
+  record: {log: 10}
+sweep:
+  dim: [10, 20]
+  step_size: {linspace: [0.5, 1.5], num: 3}
+YAML
+out=$("$TAILSWEEP" plan "$SCRATCH/s.yaml"); rc=$?
+check "plan exits 0" test "$rc" -eq 0
+check "plan counts points and runs" sh -c 'echo "$1" | grep -q "points: 6 x 3 repeats = 18 runs"' _ "$out"
+check "plan shows the step_size axis" sh -c 'echo "$1" | grep -q "step_size = \[0.5, 1, 1.5\]"' _ "$out"
+check "plan shows the memory estimate" sh -c 'echo "$1" | grep -q "peak memory per rank: 480 B"' _ "$out"
+check "plan says nothing ran yet" sh -c 'echo "$1" | grep -q "state: not started"' _ "$out"
+n=$("$TAILSWEEP" plan "$SCRATCH/s.yaml" --list | grep -c '^  [0-9]*: dim=')
+check "plan --list lists every point" test "$n" -eq 6
+"$TAILSWEEP" plan "$SCRATCH/s.yaml" --list | grep -q '^  5: dim=20 step_size=1.5$'
+check "the last point is the last of every axis" test $? -eq 0
+
+"$TAILSWEEP" frobnicate 2>/dev/null; rc=$?
+check "an unknown command exits 2" test "$rc" -eq 2
+"$TAILSWEEP" run --help >/dev/null; rc=$?
+check "run --help exits 0" test "$rc" -eq 0
+"$TAILSWEEP" run "$SCRATCH/s.yaml" --progress sometimes 2>/dev/null; rc=$?
+check "a bad option value exits 2" test "$rc" -eq 2
+"$TAILSWEEP" run "$SCRATCH/missing.yaml" 2>"$SCRATCH/err"; rc=$?
+check "a missing spec exits 2" test "$rc" -eq 2
+check "a missing spec is named" grep -q "missing.yaml" "$SCRATCH/err"
+finish

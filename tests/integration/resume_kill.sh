@@ -1,0 +1,80 @@
+#!/bin/sh
+# Nothing is lost on a crash: kill -9 of the whole job at several moments, then the same command
+# resumes, and the final archive is identical to an uninterrupted run's. A torn last journal
+# record is detected and its run recomputed. A changed spec is refused unless --fresh.
+. "$top_srcdir/tests/lib.sh"
+
+# 96 runs of 40 ms of CPU each: about 2 s on 2 ranks.
+cat > "$SCRATCH/s.yaml" <<'YAML'
+experiment: synthetic
+seed: 99
+repeats: 4
+params:
+  work: 0.04
+sweep:
+  tag: {linspace: [0, 1], num: 24}
+YAML
+"$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/ref.h5" --progress none >/dev/null
+check "the uninterrupted reference run succeeds" test $? -eq 0
+
+wait_for_first_result() { # OUT PID
+    for _ in $(seq 200); do
+        ls "$1.parts"/shard-* >/dev/null 2>&1 && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+finished_runs() { "$TAILSWEEP" status "$1" | sed -n 's/^finished: \([0-9]*\).*/\1/p'; }
+
+# Moments count from the first finished run (start-up time varies).
+for moment in 0 0.5 1.0; do
+    out="$SCRATCH/kill-$moment.h5"
+    # setsid: the job gets its own session; killing the session reaches mpiexec and every rank
+    # (Open MPI moves the ranks to process groups of their own).
+    setsid "$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$out" --progress none \
+        >/dev/null 2>&1 &
+    pid=$!
+    wait_for_first_result "$out" "$pid"
+    sleep "$moment"
+    pkill -KILL -s "$pid"
+    wait "$pid" 2>/dev/null
+    check "killed at ${moment}s: no archive yet" test ! -e "$out"
+    n=$(finished_runs "$out")
+    check "killed at ${moment}s: some runs but not all were kept ($n)" \
+        test "${n:-0}" -gt 0 -a "${n:-0}" -lt 96
+    "$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$out" --progress none \
+        > "$SCRATCH/resume.out"
+    check "killed at ${moment}s: the resume succeeds" test $? -eq 0
+    check "killed at ${moment}s: the resume skipped the kept runs" \
+        grep -q "$n before" "$SCRATCH/resume.out"
+    check "killed at ${moment}s: the archive equals the uninterrupted one" \
+        compare_archives "$SCRATCH/ref.h5" "$out"
+done
+
+# A torn last record: cut the newest shard in the middle of its last record.
+out="$SCRATCH/torn.h5"
+"$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$out" --progress none >/dev/null
+rm -f "$out"
+shard=$(ls -t "$out.parts"/shard-* | head -n 1)
+size=$(stat -c %s "$shard")
+truncate -s $((size - 20)) "$shard"
+check "a torn record is reported by status" \
+    sh -c '"$1" status "$2" | grep -q "1 torn"' _ "$TAILSWEEP" "$out"
+check "the torn record's run counts as remaining" \
+    sh -c '"$1" status "$2" | grep -q "remaining: 1$"' _ "$TAILSWEEP" "$out"
+"$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$out" --progress none > "$SCRATCH/torn.out"
+check "the resume after a torn record recomputes one run" grep -q "1 finished now" "$SCRATCH/torn.out"
+check "the archive after a torn record equals the reference" compare_archives "$SCRATCH/ref.h5" "$out"
+
+# A changed spec is refused, naming the difference; --fresh starts over.
+sed 's/^seed: 99/seed: 100/' "$SCRATCH/s.yaml" > "$SCRATCH/changed.yaml"
+"$TAILSWEEP" run "$SCRATCH/changed.yaml" -o "$out" --progress none 2>"$SCRATCH/err" >/dev/null
+rc=$?
+check "a changed spec is refused with exit 2" test "$rc" -eq 2
+check "the refusal names the changed key" grep -q "seed" "$SCRATCH/err"
+check "the refusal mentions --fresh" grep -q -- "--fresh" "$SCRATCH/err"
+"$TAILSWEEP" run "$SCRATCH/changed.yaml" -o "$out" --fresh --progress none >"$SCRATCH/fresh.out"
+check "--fresh runs the changed spec from scratch" grep -q "96 finished now, 0 before" "$SCRATCH/fresh.out"
+finish

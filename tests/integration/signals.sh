@@ -1,0 +1,60 @@
+#!/bin/sh
+# SIGUSR1 (SLURM's warning) and SIGTERM stop a sweep cleanly: exit 75, finished runs kept; the
+# same command then completes it, with the archive of an uninterrupted run.
+. "$top_srcdir/tests/lib.sh"
+
+cat > "$SCRATCH/s.yaml" <<'YAML'
+experiment: synthetic
+seed: 3
+params:
+  work: 0.05
+sweep:
+  tag: {range: [1, 40, 1]}
+YAML
+"$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/ref.h5" --progress none >/dev/null
+check "reference run" test $? -eq 0
+
+# Like SLURM's warning, the signal comes once the sweep computes: wait for its first result.
+wait_for_first_result() { # OUT PID
+    for _ in $(seq 200); do
+        ls "$1.parts"/shard-* >/dev/null 2>&1 && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
+
+# Under mpiexec, which forwards SIGUSR1 to every rank.
+"$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/usr1.h5" --progress none \
+    > "$SCRATCH/usr1.out" 2>&1 &
+pid=$!
+wait_for_first_result "$SCRATCH/usr1.h5" "$pid"
+kill -USR1 "$pid"
+wait "$pid"
+rc=$?
+check "SIGUSR1 under mpiexec exits 75 (got $rc)" test "$rc" -eq 75
+check "SIGUSR1: no archive is written" test ! -e "$SCRATCH/usr1.h5"
+check "SIGUSR1: the run says how to resume" grep -q "rerun the same command" "$SCRATCH/usr1.out"
+"$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/usr1.h5" --progress none >/dev/null
+check "after SIGUSR1 the same command completes" test $? -eq 0
+check "after SIGUSR1 the archive equals the reference" compare_archives "$SCRATCH/ref.h5" "$SCRATCH/usr1.h5"
+
+# SIGTERM to a run with no launcher.
+"$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/term.h5" --progress none >/dev/null 2>&1 &
+pid=$!
+wait_for_first_result "$SCRATCH/term.h5" "$pid"
+kill -TERM "$pid"
+wait "$pid"
+rc=$?
+check "SIGTERM exits 75 (got $rc)" test "$rc" -eq 75
+"$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/term.h5" --progress none >/dev/null
+check "after SIGTERM the same command completes" test $? -eq 0
+check "after SIGTERM the archive equals the reference" compare_archives "$SCRATCH/ref.h5" "$SCRATCH/term.h5"
+
+# Progress lines: plain lines when stderr is not a terminal.
+"$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/p.h5" --fresh --progress line \
+    --progress-interval 0.2 2> "$SCRATCH/progress.err" >/dev/null
+check "progress lines report runs, rate and ETA" \
+    grep -q "runs (.*%), .* runs/s, elapsed .*, ETA .*, 0 diverged, 0 failed" "$SCRATCH/progress.err"
+check "the final progress line reports all runs" grep -q "40/40 runs (100.0%)" "$SCRATCH/progress.err"
+finish
