@@ -2,6 +2,8 @@
 #ifndef TAILSWEEP_ERROR_H
 #define TAILSWEEP_ERROR_H
 
+#include <stddef.h>
+
 /* Error classes, which the CLI maps to exit statuses (DESIGN.md section 7). */
 enum {
     TS_OK = 0,
