@@ -1,0 +1,112 @@
+/* Step-size schedules (schedule.h; Defazio et al., arXiv:2310.07831). */
+#include "tailsweep/schedule.h"
+
+#include <math.h>
+#include <string.h>
+
+#include <gsl/gsl_math.h> /* M_PI, which strict C11 with POSIX does not declare */
+
+const double ts_schedule_default_milestones[2] = {0.5, 0.75};
+
+static const char *const schedule_names[] = {"constant", "linear_decay", "cosine", "step"};
+#define NKINDS (sizeof schedule_names / sizeof schedule_names[0])
+
+const char *ts_schedule_name(ts_schedule_kind kind)
+{
+    return (size_t)kind < NKINDS ? schedule_names[kind] : "unknown";
+}
+
+static int check_milestones(const ts_schedule *s, ts_error *err)
+{
+    if (s->nmilestones > TS_SCHEDULE_MAX_MILESTONES)
+        return ts_error_set(err, TS_EUSAGE, "step_milestones: at most %d milestones, got %zu",
+                            TS_SCHEDULE_MAX_MILESTONES, s->nmilestones);
+    double previous = 0;
+    for (size_t i = 0; i < s->nmilestones; i++) {
+        double m = s->milestones[i];
+        if (!(m > previous && m < 1))
+            return ts_error_set(err, TS_EUSAGE,
+                                "step_milestones: milestones must increase within (0, 1), got "
+                                "%.17g at position %zu",
+                                m, i + 1);
+        previous = m;
+    }
+    return TS_OK;
+}
+
+int ts_schedule_check(const ts_schedule *s, ts_error *err)
+{
+    if ((size_t)s->kind >= NKINDS)
+        return ts_error_set(err, TS_EUSAGE, "unknown schedule kind %d", (int)s->kind);
+    if (s->horizon < 1)
+        return ts_error_set(err, TS_EUSAGE, "schedule: steps must be at least 1, got %lld",
+                            (long long)s->horizon);
+    if (!(s->warmup >= 0 && s->warmup < 1))
+        return ts_error_set(err, TS_EUSAGE, "warmup must lie in [0, 1), got %.17g", s->warmup);
+    if (s->kind == TS_SCHEDULE_STEP && !(s->factor > 0 && isfinite(s->factor)))
+        return ts_error_set(err, TS_EUSAGE, "step_factor must lie in (0, inf), got %.17g",
+                            s->factor);
+    return check_milestones(s, err);
+}
+
+/* A fraction of a run as a whole number of steps. Rounding to nearest keeps a fraction the user
+ * meant as exact (0.29 of 100 steps is 28.999999999999996 in doubles) on its step. */
+static int64_t steps_of(double fraction, int64_t steps)
+{
+    return (int64_t)llround(fraction * (double)steps);
+}
+
+static int64_t warmup_steps(const ts_schedule *s)
+{
+    int64_t w = steps_of(s->warmup, s->horizon);
+    /* At least one step is left for the decay, so that its horizon is never 0. */
+    return w < s->horizon ? w : s->horizon - 1;
+}
+
+/* The decay factor at step u of a decay that lasts n >= 1 steps (u in [0, n)). */
+static double shape(const ts_schedule *s, int64_t u, int64_t n)
+{
+    switch (s->kind) {
+    case TS_SCHEDULE_CONSTANT: return 1.0;
+    /* (n - u) / n rather than 1 - x: one rounding, so the last steps are accurate relative to
+     * their own small size. */
+    case TS_SCHEDULE_LINEAR_DECAY: return (double)(n - u) / (double)n;
+    case TS_SCHEDULE_COSINE: return 0.5 * (1.0 + cos(M_PI * (double)u / (double)n));
+    case TS_SCHEDULE_STEP: {
+        double f = 1.0;
+        for (size_t i = 0; i < s->nmilestones; i++)
+            if (u >= steps_of(s->milestones[i], n)) f *= s->factor;
+        return f;
+    }
+    }
+    return NAN;
+}
+
+double ts_schedule_lr(const ts_schedule *s, int64_t t)
+{
+    int64_t T = s->horizon;
+    if (t >= T) t = T - 1;
+    if (t < 0) t = 0;
+    int64_t w = warmup_steps(s);
+    if (t < w) return s->base * ((double)(t + 1) / (double)w);
+    return s->base * shape(s, t - w, T - w);
+}
+
+int ts_schedule_of(const ts_point *p, double base, int64_t steps, ts_schedule *s, ts_error *err)
+{
+    memset(s, 0, sizeof *s);
+    for (size_t k = 0; k < NKINDS; k++)
+        if (ts_point_is(p, "schedule", schedule_names[k])) s->kind = (ts_schedule_kind)k;
+    s->base = base;
+    s->horizon = steps;
+    s->warmup = ts_point_real(p, "warmup");
+    s->factor = ts_point_real(p, "step_factor");
+    size_t n;
+    const double *milestones = ts_point_list(p, "step_milestones", &n);
+    if (n > TS_SCHEDULE_MAX_MILESTONES)
+        return ts_error_set(err, TS_EUSAGE, "step_milestones: at most %d milestones, got %zu",
+                            TS_SCHEDULE_MAX_MILESTONES, n);
+    s->nmilestones = n;
+    if (n) memcpy(s->milestones, milestones, n * sizeof *milestones);
+    return ts_schedule_check(s, err);
+}
