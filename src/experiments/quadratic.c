@@ -3,13 +3,17 @@
  *   f(w) = 1/2 sum_k lambda_k (w_k - w*_k)^2,  lambda_k = k^-s,  w*_k ~ N(0, k^-b),  w_0 = 0.
  * GD contracts each error coordinate by (1 - eta lambda_k) per step, so
  *   f(w_t) = 1/2 sum_k lambda_k (1 - eta lambda_k)^(2t) w*_k^2,
- * and a step above 2 / lambda_1 = 2 diverges. */
+ * and a step above 2 / lambda_1 = 2 diverges. `iterate` runs any of the shared optimizers and
+ * schedules; the closed form (theory_loss, and mode closed_form) holds for GD with a constant
+ * step. */
 #include <math.h>
 #include <stdlib.h>
 
 #include <gsl/gsl_randist.h>
 
 #include "tailsweep/experiment.h"
+#include "tailsweep/optim.h"
+#include "tailsweep/schedule.h"
 
 static const double default_eps[] = {0.5, 0.1, 0.01};
 
@@ -28,7 +32,9 @@ static const ts_param_def params[] = {
     {"eps", TS_REAL_LIST, .def.list = default_eps, .def.n = 3, .range = "(0, 1)", .unit = "",
      .doc = "relative errors f(w_t)/f(w_0) for steps_to_eps"},
     {"mode", TS_ENUM, .def.e = "iterate", .choices = "iterate|closed_form", .unit = "",
-     .doc = "iterate GD, or evaluate only the closed form (any steps, O(d) per record)"},
+     .doc = "iterate the optimizer, or evaluate only GD's closed form (any steps, O(d) per record)"},
+    TS_OPTIM_PARAMS("gd"),
+    TS_SCHEDULE_PARAMS,
     {0},
 };
 
@@ -37,7 +43,9 @@ static const ts_metric_def metrics[] = {
     {.name = "loss", .kind = TS_SERIES, .unit = "",
      .doc = "f(w_t) - f*, simulated (iterate) or closed form (closed_form)"},
     {.name = "theory_loss", .kind = TS_SERIES, .unit = "",
-     .doc = "closed form 1/2 sum_k lambda_k (1 - eta lambda_k)^(2t) w*_k^2", .theory_for = "loss"},
+     .doc = "GD's closed form 1/2 sum_k lambda_k (1 - eta lambda_k)^(2t) w*_k^2 (NaN for other "
+            "optimizers or schedules)",
+     .theory_for = "loss"},
     {.name = "steps_to_eps", .kind = TS_SCALAR, .unit = "iterations",
      .doc = "first t with f(w_t) <= eps f(w_0); NaN when not reached within steps",
      .dims = {"eps"}},
@@ -52,6 +60,7 @@ typedef struct problem {
     size_t d;
     double eta;
     double *lambda, *contraction, *err; /* err = w - w* */
+    double *grad;
 } problem;
 
 static void problem_free(problem *q)
@@ -59,6 +68,7 @@ static void problem_free(problem *q)
     free(q->lambda);
     free(q->contraction);
     free(q->err);
+    free(q->grad);
 }
 
 static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *err)
@@ -69,7 +79,8 @@ static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *e
     q->lambda = malloc(q->d * sizeof *q->lambda);
     q->contraction = malloc(q->d * sizeof *q->contraction);
     q->err = malloc(q->d * sizeof *q->err);
-    if (!q->lambda || !q->contraction || !q->err) {
+    q->grad = malloc(q->d * sizeof *q->grad);
+    if (!q->lambda || !q->contraction || !q->err || !q->grad) {
         problem_free(q);
         return ts_error_set(err, TS_ERUNTIME, "out of memory for dim = %zu", q->d);
     }
@@ -134,16 +145,6 @@ static ts_status run_closed_form(const problem *q, const ts_point *p, ts_recorde
     return TS_DONE;
 }
 
-static double gd_step_and_loss(problem *q)
-{
-    double sum = 0;
-    for (size_t k = 0; k < q->d; k++) {
-        q->err[k] *= q->contraction[k];
-        sum += q->lambda[k] * q->err[k] * q->err[k];
-    }
-    return 0.5 * sum;
-}
-
 static double loss_of(const problem *q)
 {
     double sum = 0;
@@ -151,7 +152,10 @@ static double loss_of(const problem *q)
     return 0.5 * sum;
 }
 
-static ts_status run_iterate(problem *q, const ts_point *p, ts_recorder *r)
+/* Minimising f over w is minimising over err = w - w* with the same steps, since w* is fixed:
+ * the optimizer updates err in place with the gradient lambda * err. */
+static ts_status iterate(problem *q, const ts_point *p, ts_optim *opt, const ts_schedule *sched,
+                         ts_recorder *r)
 {
     int64_t steps = ts_point_int(p, "steps");
     size_t neps, next = 0;
@@ -162,19 +166,43 @@ static ts_status run_iterate(problem *q, const ts_point *p, ts_recorder *r)
     for (int64_t t = 0;; t++) {
         for (size_t e = 0; e < neps; e++)
             if (isnan(hit[e]) && current <= eps[e] * initial) hit[e] = (double)t;
-        if (next < r->layout.nrecords && r->times[next] == t) {
-            loss[next++] = current;
-        }
+        if (next < r->layout.nrecords && r->times[next] == t) loss[next++] = current;
         if (blown_up(current, initial)) return TS_DIVERGED;
         if (t == steps) break;
-        current = gd_step_and_loss(q);
+        for (size_t k = 0; k < q->d; k++) q->grad[k] = q->lambda[k] * q->err[k];
+        ts_optim_step(opt, q->err, q->grad, ts_schedule_lr(sched, t));
+        current = loss_of(q);
     }
     *ts_recorder_scalar(r, M_FINAL_LOSS) = current;
     return TS_DONE;
 }
 
+static ts_status run_iterate(problem *q, const ts_point *p, ts_recorder *r, ts_error *err)
+{
+    ts_optim_config cfg = ts_optim_config_of(p);
+    ts_schedule sched;
+    ts_optim opt;
+    if (ts_schedule_of(p, q->eta, ts_point_int(p, "steps"), &sched, err) != TS_OK) return TS_FAILED;
+    if (ts_optim_init(&opt, &cfg, q->d, err) != TS_OK) return TS_FAILED;
+    ts_status status = iterate(q, p, &opt, &sched, r);
+    ts_optim_free(&opt);
+    return status;
+}
+
+/* The closed form describes GD with a constant step only. */
+static int closed_form_applies(const ts_point *p)
+{
+    return ts_point_is(p, "optimizer", "gd") && ts_point_is(p, "schedule", "constant") &&
+           ts_point_real(p, "warmup") == 0;
+}
+
 static ts_status run(const ts_point *p, gsl_rng *rng, ts_recorder *r, ts_error *err)
 {
+    if (ts_point_is(p, "mode", "closed_form") && !closed_form_applies(p)) {
+        ts_error_set(err, TS_EUSAGE, "mode closed_form needs optimizer gd and schedule constant "
+                                     "without warmup");
+        return TS_FAILED;
+    }
     problem q;
     if (problem_init(&q, p, rng, err)) return TS_FAILED;
     ts_status status;
@@ -183,8 +211,10 @@ static ts_status run(const ts_point *p, gsl_rng *rng, ts_recorder *r, ts_error *
     } else {
         /* The theory overlay needs w*, which iterating overwrites: evaluate it first. */
         double *theory = ts_recorder_series(r, M_THEORY_LOSS);
-        for (size_t k = 0; k < r->layout.nrecords; k++) theory[k] = closed_form(&q, r->times[k]);
-        status = run_iterate(&q, p, r);
+        if (closed_form_applies(p))
+            for (size_t k = 0; k < r->layout.nrecords; k++)
+                theory[k] = closed_form(&q, r->times[k]);
+        status = run_iterate(&q, p, r, err);
     }
     problem_free(&q);
     return status;
@@ -200,7 +230,8 @@ static double cost(const ts_point *p)
 
 static size_t memory(const ts_point *p)
 {
-    return 3 * sizeof(double) * (size_t)ts_point_int(p, "dim");
+    size_t arrays = ts_point_is(p, "optimizer", "adam") ? 6 : 4; /* Adam adds two moments */
+    return arrays * sizeof(double) * (size_t)ts_point_int(p, "dim");
 }
 
 const ts_experiment ts_experiment_quadratic = {

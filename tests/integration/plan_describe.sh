@@ -29,7 +29,7 @@ out=$("$TAILSWEEP" plan "$SCRATCH/s.yaml"); rc=$?
 check "plan exits 0" test "$rc" -eq 0
 check "plan counts points and runs" sh -c 'echo "$1" | grep -q "points: 6 x 3 repeats = 18 runs"' _ "$out"
 check "plan shows the step_size axis" sh -c 'echo "$1" | grep -q "step_size = \[0.5, 1, 1.5\]"' _ "$out"
-check "plan shows the memory estimate" sh -c 'echo "$1" | grep -q "peak memory per rank: 480 B"' _ "$out"
+check "plan shows the memory estimate" sh -c 'echo "$1" | grep -q "peak memory per rank: 640 B"' _ "$out"
 check "plan says nothing ran yet" sh -c 'echo "$1" | grep -q "state: not started"' _ "$out"
 n=$("$TAILSWEEP" plan "$SCRATCH/s.yaml" --list | grep -c '^  [0-9]*: dim=')
 check "plan --list lists every point" test "$n" -eq 6

@@ -177,6 +177,49 @@ START_TEST(same_stream_gives_same_values_and_repeats_differ)
 }
 END_TEST
 
+START_TEST(other_optimizers_iterate_without_a_closed_form)
+{
+    /* Sign descent and Adam go through the shared optimizer; the GD closed form is not theirs,
+     * so the overlay is NaN, and mode closed_form refuses them. */
+    static const char *const optimizers[] = {"sign", "adam"};
+    for (int k = 0; k < 2; k++) {
+        fixture *f = setup(100, 1.0, 0.0, 0.01, 500, "iterate");
+        set_choice(f->g, "optimizer", optimizers[k]);
+        ts_grid_point(f->g, 0, 0, f->values, &f->p);
+        ck_assert_int_eq(run(f, 0), TS_DONE);
+        double *loss = ts_recorder_series(&f->r, M_LOSS);
+        double *theory = ts_recorder_series(&f->r, M_THEORY);
+        ck_assert(loss[f->r.layout.nrecords - 1] < 0.5 * loss[0]);
+        ck_assert(isnan(theory[0]));
+        teardown(f);
+        f = setup(100, 1.0, 0.0, 0.01, 500, "closed_form");
+        set_choice(f->g, "optimizer", optimizers[k]);
+        ts_grid_point(f->g, 0, 0, f->values, &f->p);
+        ck_assert_int_eq(run(f, 0), TS_FAILED);
+        teardown(f);
+    }
+}
+END_TEST
+
+START_TEST(linear_decay_ends_with_smaller_steps_than_constant)
+{
+    /* On the quadratic, GD with a decaying step converges more slowly than the constant step
+     * (same base step, every step no larger): its loss is never below the constant run's. */
+    fixture *c = setup(100, 1.0, 0.0, 0.5, 300, "iterate");
+    fixture *d = setup(100, 1.0, 0.0, 0.5, 300, "iterate");
+    set_choice(d->g, "schedule", "linear_decay");
+    ts_grid_point(d->g, 0, 0, d->values, &d->p);
+    ck_assert_int_eq(run(c, 0), TS_DONE);
+    ck_assert_int_eq(run(d, 0), TS_DONE);
+    double *lc = ts_recorder_series(&c->r, M_LOSS), *ld = ts_recorder_series(&d->r, M_LOSS);
+    ck_assert(lc[0] == ld[0]);
+    for (size_t k = 1; k < c->r.layout.nrecords; k++) ck_assert(ld[k] >= lc[k]);
+    ck_assert(ld[c->r.layout.nrecords - 1] > lc[c->r.layout.nrecords - 1]);
+    teardown(c);
+    teardown(d);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("quadratic");
@@ -188,6 +231,8 @@ int main(void)
     tcase_add_test(tc, step_above_two_over_lambda_max_diverges);
     tcase_add_test(tc, initial_loss_has_the_law_of_the_target);
     tcase_add_test(tc, same_stream_gives_same_values_and_repeats_differ);
+    tcase_add_test(tc, other_optimizers_iterate_without_a_closed_form);
+    tcase_add_test(tc, linear_decay_ends_with_smaller_steps_than_constant);
     suite_add_tcase(s, tc);
     SRunner *sr = srunner_create(s);
     srunner_run_all(sr, CK_NORMAL);
