@@ -26,6 +26,10 @@ typedef struct ts_experiment {
     /* Runs one point: fills the recorder and returns TS_DONE or TS_DIVERGED; on an error fills
      * err and returns TS_FAILED. Must not print, exit or keep state between calls. */
     ts_status (*run)(const ts_point *, gsl_rng *, ts_recorder *, ts_error *);
+    /* Optional: rejects a combination of parameter values that cannot run (e.g. a mode that
+     * needs another optimizer) with TS_EUSAGE and a message, so that `plan` and `run` refuse the
+     * spec before any work instead of recording failed runs. Cheap; no allocation. */
+    int (*check)(const ts_point *, ts_error *);
 } ts_experiment;
 
 /* The registry. */

@@ -64,6 +64,10 @@ char *ts_grid_canonical(const ts_grid *g);
 /* SHA-256 of the canonical text, as 64 hex digits plus NUL. */
 void ts_grid_sha256(const ts_grid *g, char hex[65]);
 
+/* Every point through the experiment's check (if it has one): the first point refused gives
+ * TS_EUSAGE with a message naming the point's axis values. */
+int ts_grid_check_points(const ts_grid *g, ts_error *err);
+
 /* Totals over every run, for `plan`: sum of experiment->cost, and the largest memory of a run. */
 double ts_grid_total_cost(const ts_grid *g);
 size_t ts_grid_peak_memory(const ts_grid *g);

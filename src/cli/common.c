@@ -31,6 +31,11 @@ ts_spec *cli_load_spec(const char *path)
     ts_error err;
     ts_error_clear(&err);
     ts_spec *spec = ts_spec_load(path, &err);
+    if (spec && ts_grid_check_points(spec->grid, &err) != TS_OK) {
+        snprintf(err.file, sizeof err.file, "%s", path); /* a combination: no single location */
+        ts_spec_free(spec);
+        spec = NULL;
+    }
     if (!spec) cli_report(&err);
     return spec;
 }

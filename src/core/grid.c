@@ -216,3 +216,40 @@ size_t ts_grid_peak_memory(const ts_grid *g)
     free(values);
     return peak;
 }
+
+/* "dim=100, mode=exact": the axis values that single out point p. */
+static void describe_point(const ts_grid *g, const ts_value *values, char *buf, size_t cap)
+{
+    size_t used = 0;
+    buf[0] = '\0';
+    for (size_t a = 0; a < g->naxes && used < cap; a++)
+        for (size_t j = 0; j < g->axes[a].nparams && used < cap; j++) {
+            int param = g->axes[a].param[j];
+            char v[128];
+            ts_value_format(&g->experiment->params[param], &values[param], v, sizeof v);
+            used += (size_t)snprintf(buf + used, cap - used, "%s%s=%s", used ? ", " : "",
+                                     g->experiment->params[param].name, v);
+        }
+}
+
+int ts_grid_check_points(const ts_grid *g, ts_error *err)
+{
+    if (!g->experiment->check) return TS_OK;
+    ts_value *values = malloc(g->nparams * sizeof *values + 1);
+    if (!values) return ts_error_set(err, TS_ERUNTIME, "out of memory");
+    int rc = TS_OK;
+    ts_point p;
+    for (uint64_t k = 0; k < g->npoints && rc == TS_OK; k++) {
+        ts_grid_point(g, k, 0, values, &p);
+        ts_error why;
+        ts_error_clear(&why);
+        if (g->experiment->check(&p, &why) != TS_OK) {
+            char where[512];
+            describe_point(g, values, where, sizeof where);
+            rc = ts_error_set(err, TS_EUSAGE, "%s%s%s: %s", where[0] ? "the point " : "",
+                              where, where[0] ? "" : "the parameters", why.msg);
+        }
+    }
+    free(values);
+    return rc;
+}

@@ -196,13 +196,18 @@ static int closed_form_applies(const ts_point *p)
            ts_point_real(p, "warmup") == 0;
 }
 
+static int check(const ts_point *p, ts_error *err)
+{
+    if (ts_point_is(p, "mode", "closed_form") && !closed_form_applies(p))
+        return ts_error_set(err, TS_EUSAGE, "mode closed_form needs optimizer gd and schedule "
+                                            "constant without warmup");
+    ts_schedule sched;
+    return ts_schedule_of(p, ts_point_real(p, "step_size"), ts_point_int(p, "steps"), &sched, err);
+}
+
 static ts_status run(const ts_point *p, gsl_rng *rng, ts_recorder *r, ts_error *err)
 {
-    if (ts_point_is(p, "mode", "closed_form") && !closed_form_applies(p)) {
-        ts_error_set(err, TS_EUSAGE, "mode closed_form needs optimizer gd and schedule constant "
-                                     "without warmup");
-        return TS_FAILED;
-    }
+    if (check(p, err) != TS_OK) return TS_FAILED;
     problem q;
     if (problem_init(&q, p, rng, err)) return TS_FAILED;
     ts_status status;
@@ -243,4 +248,5 @@ const ts_experiment ts_experiment_quadratic = {
     .cost = cost,
     .memory = memory,
     .run = run,
+    .check = check,
 };

@@ -36,6 +36,20 @@ check "plan --list lists every point" test "$n" -eq 6
 "$TAILSWEEP" plan "$SCRATCH/s.yaml" --list | grep -q '^  5: dim=20 step_size=1.5$'
 check "the last point is the last of every axis" test $? -eq 0
 
+# A combination the experiment cannot run is refused before any work, naming the point.
+cat > "$SCRATCH/combo.yaml" <<'YAML'
+experiment: quadratic
+seed: 1
+params: {mode: closed_form}
+sweep:
+  optimizer: [gd, adam]
+YAML
+"$TAILSWEEP" run "$SCRATCH/combo.yaml" -o "$SCRATCH/combo.h5" 2>"$SCRATCH/err"; rc=$?
+check "an impossible combination exits 2" test "$rc" -eq 2
+check "the refusal names the point and the reason" \
+    grep -q "combo.yaml: the point optimizer=adam: mode closed_form needs optimizer gd" "$SCRATCH/err"
+check "nothing was started" test ! -e "$SCRATCH/combo.h5.parts"
+
 "$TAILSWEEP" frobnicate 2>/dev/null; rc=$?
 check "an unknown command exits 2" test "$rc" -eq 2
 "$TAILSWEEP" run --help >/dev/null; rc=$?
