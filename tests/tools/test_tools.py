@@ -1,0 +1,675 @@
+"""The analysis package (tools/) and `tailsweep export --csv`, over archives the real binary writes.
+
+Every archive here comes from `$TAILSWEEP run` on a small spec (quadratic, bigram, synthetic)
+written into a temporary directory (tests needing one skip when TAILSWEEP is unset). The package is imported from the
+source tree (tools/), its console scripts run as `python -m tailsweep_tools`, and one test
+installs it with pip into a fresh virtual environment with the network unreachable.
+
+The exact law the fit must recover (test_fit_recovers_the_linear_growth_of_the_loss_with_dim):
+the quadratic experiment has f(w_t) = 1/2 sum_k lambda_k (1 - eta lambda_k)^(2t) w*_k^2 with
+lambda_k = k^-s and w*_k ~ N(0, k^-b) independent. At s = 0 and b = 0 every lambda_k = 1 and
+every w*_k^2 has mean 1, so E[final_loss] = 1/2 (1 - eta)^(2T) d exactly: exponent 1 in dim,
+prefactor 1/2 (1 - eta)^(2T), for every step size.
+"""
+import csv
+import io
+import math
+import os
+import shutil
+import subprocess
+import sys
+
+import numpy as np
+import pytest
+
+xr = pytest.importorskip("xarray")
+pytest.importorskip("h5netcdf")
+h5py = pytest.importorskip("h5py")
+pd = pytest.importorskip("pandas")
+pytest.importorskip("matplotlib")
+from matplotlib import image as mpimg  # noqa: E402  (after the importorskip above)
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+TOOLS = os.path.normpath(os.path.join(HERE, "..", "..", "tools"))
+sys.path.insert(0, TOOLS)
+# No __pycache__ in the source tree: `make dist` would ship it, distcheck's is read-only.
+sys.dont_write_bytecode = True
+import tailsweep_tools as tt  # noqa: E402
+from tailsweep_tools import cli  # noqa: E402
+from tailsweep_tools.plot import plot_metric  # noqa: E402
+from tailsweep_tools.figures import FIGURES, make_figure, tuned_steps_to_eps  # noqa: E402
+
+TAILSWEEP = os.environ.get("TAILSWEEP")
+PYTHON = os.environ.get("PYTHON") or sys.executable
+needs_binary = pytest.mark.skipif(not TAILSWEEP, reason="TAILSWEEP is not set (run under make check)")
+
+RECORDS = 6
+GRID_SPEC = f"""\
+experiment: quadratic
+seed: 11
+repeats: 3
+params:
+  steps: 400
+  record: {{log: {RECORDS}}}
+  eps: [0.5, 0.1]
+sweep:
+  dim: [8, 32]
+  spectrum_exponent: [0.5, 1.0]
+  step_size: [0.5, 1.0, 2.5]
+"""
+
+# A string axis, a zip group (steps varies, so iteration is per point), three eps.
+ZIP_SPEC = """\
+experiment: quadratic
+seed: 5
+repeats: 2
+params:
+  dim: 12
+  record: {linear: 4}
+sweep:
+  mode: [iterate, closed_form]
+zip:
+  - {steps: [20, 40], target_exponent: [0.0, 1.0]}
+"""
+
+SCALING_DIMS = [16, 64, 256, 1024, 4096]
+SCALING_REPEATS = 32
+SCALING_STEPS = 2
+SCALING_SPEC = f"""\
+experiment: quadratic
+seed: 2025
+repeats: {SCALING_REPEATS}
+params:
+  steps: {SCALING_STEPS}
+  record: {{linear: 3}}
+  spectrum_exponent: 0.0
+  target_exponent: 0.0
+sweep:
+  step_size: [0.25, 0.5]
+  dim: {SCALING_DIMS}
+"""
+
+
+# Kunstner & Bach's bigram model in exact mode (closed forms, fast): GD at its default step
+# 1/pi_1, sign descent with the step tuned per horizon (phi_grid > 0), zipped with its step rule.
+BIGRAM_SPEC = """\
+experiment: bigram
+seed: 1
+repeats: 1
+params:
+  mode: exact
+  steps: 20000
+  record: {log: 20}
+  eps: [0.5, 0.1]
+  phi_grid: 8
+sweep:
+  zipf_exponent: [0.5, 1.0, 2.0]
+  dim: [100, 1000, 10000]
+zip:
+  - {optimizer: [gd, sign], step_rule: [inverse_pi1, phi]}
+"""
+
+# The engine's test experiment ends each run as told: done, diverged (its last draw is +inf) or
+# failed; a sweep with failed runs exits 3.
+OUTCOMES_SPEC = """\
+experiment: synthetic
+seed: 2
+repeats: 2
+params:
+  steps: 4
+  record: {linear: 3}
+sweep:
+  outcome: [done, diverge, fail]
+"""
+
+
+def run_sweep(directory, text, name, *extra, status=0):
+    spec = directory / (name + ".yaml")
+    spec.write_text(text)
+    out = directory / (name + ".h5")
+    proc = subprocess.run([TAILSWEEP, "run", str(spec), "-o", str(out), "--progress", "none",
+                           *extra], cwd=directory, capture_output=True, text=True, timeout=120)
+    assert proc.returncode == status, "tailsweep run:\n" + proc.stdout + proc.stderr
+    return spec, out
+
+
+def archive(tmp_path_factory, text, name, status=0):
+    if not TAILSWEEP:
+        pytest.skip("TAILSWEEP is not set (run under make check)")
+    return run_sweep(tmp_path_factory.mktemp(name), text, name, status=status)[1]
+
+
+@pytest.fixture(scope="module")
+def grid(tmp_path_factory):
+    return archive(tmp_path_factory, GRID_SPEC, "grid")
+
+
+@pytest.fixture(scope="module")
+def zipped(tmp_path_factory):
+    return archive(tmp_path_factory, ZIP_SPEC, "zipped")
+
+
+@pytest.fixture(scope="module")
+def scaling(tmp_path_factory):
+    return archive(tmp_path_factory, SCALING_SPEC, "scaling")
+
+
+@pytest.fixture(scope="module")
+def bigram(tmp_path_factory):
+    return archive(tmp_path_factory, BIGRAM_SPEC, "bigram")
+
+
+@pytest.fixture(scope="module")
+def outcomes(tmp_path_factory):
+    return archive(tmp_path_factory, OUTCOMES_SPEC, "outcomes", status=3)
+
+
+@pytest.fixture(scope="module")
+def partial(tmp_path_factory):
+    """Half a sweep: `run --slice 0/2` computes one slice, `collect` archives what is there."""
+    if not TAILSWEEP:
+        pytest.skip("TAILSWEEP is not set (run under make check)")
+    directory = tmp_path_factory.mktemp("partial")
+    spec, out = run_sweep(directory, GRID_SPEC, "partial", "--slice", "0/2")
+    assert not out.exists()
+    proc = subprocess.run([TAILSWEEP, "collect", str(spec), "-o", str(out)], cwd=directory,
+                          capture_output=True, text=True, timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
+    return out
+
+
+def tool(*args, cwd=None):
+    """Run a console script from the source tree: python -m tailsweep_tools plot|fit|figure."""
+    env = dict(os.environ, PYTHONPATH=TOOLS, PYTHONDONTWRITEBYTECODE="1")
+    return subprocess.run([PYTHON, "-m", "tailsweep_tools", *map(str, args)], cwd=cwd, env=env,
+                          capture_output=True, text=True, timeout=120)
+
+
+# export and plan never spawn MPI processes: an isolated singleton skips starting Open MPI's
+# helper daemon, a third of each call's start-up time.
+SINGLETON = dict(os.environ, OMPI_MCA_ess_singleton_isolated="1")
+
+
+def export(*args):
+    return subprocess.run([TAILSWEEP, "export", *map(str, args)], capture_output=True,
+                          text=True, timeout=120, env=SINGLETON)
+
+
+def assert_drawn_png(path, min_width=300, min_height=200):
+    """The PNG opens, has a plausible size, and holds curves: coloured pixels (axes, ticks and
+    text are black or grey, so colour means a data line or band was drawn)."""
+    pixels = mpimg.imread(str(path))
+    height, width = pixels.shape[:2]
+    assert width >= min_width and height >= min_height, pixels.shape
+    rgb = pixels[..., :3]
+    ink = np.mean(rgb.min(axis=-1) < 0.9)
+    colour = np.mean(rgb.max(axis=-1) - rgb.min(axis=-1) > 0.25)
+    assert ink > 0.01, f"almost blank: {ink:.4f} of the pixels are not white"
+    assert colour > 0.001, f"no curves: {colour:.5f} of the pixels are coloured"
+
+
+# ------------------------------------------------------------------ loading
+
+
+def test_open_archive_names_axes_repeat_extra_and_record_and_keeps_attributes(grid):
+    with tt.open_archive(grid) as ds:
+        assert tt.sweep_axes(ds) == ["dim", "spectrum_exponent", "step_size"]
+        assert dict(ds.sizes) == {"dim": 2, "spectrum_exponent": 2, "step_size": 3,
+                                  "repeat": 3, "eps": 2, "record": RECORDS}
+        assert tt.metric_names(ds) == ["loss", "theory_loss", "steps_to_eps", "final_loss"]
+        assert tt.theory_overlays(ds, "loss") == ["theory_loss"]
+        assert ds.attrs["experiment"] == "quadratic"
+        assert "step_size: [0.5, 1.0, 2.5]" in ds.attrs["spec"]
+        assert ds.status.dtype == np.int8
+        assert ds.status.attrs["flag_meanings"] == "missing done diverged failed"
+        assert ds.steps_to_eps.attrs["units"] == "iterations"
+
+
+def test_status_masks_separate_diverged_from_done_runs(grid):
+    with tt.open_archive(grid) as ds:
+        # eta = 2.5 > 2 / lambda_1 = 2: the first mode's error grows by |1 - 2.5| = 1.5 per step,
+        # its loss by 2.25 per step, past 1e100 times the initial loss within 400 steps
+        # (2.25^400 = 1e141) unless w*_1^2 / f(0) < 1e-41; with eta <= 1 every mode contracts.
+        diverged = tt.status_mask(ds, "diverged")
+        assert bool(diverged.sel(step_size=2.5).all())
+        assert not bool(diverged.sel(step_size=[0.5, 1.0]).any())
+        assert bool(tt.finished_mask(ds).all())
+        kept = tt.keep_runs(ds, "done")
+        assert bool(kept.final_loss.sel(step_size=2.5).isnull().all())
+        assert not bool(kept.final_loss.sel(step_size=1.0).isnull().any())
+        assert tt.count_status(ds) == {"missing": 0, "done": 24, "diverged": 12, "failed": 0}
+
+
+def test_finished_mask_keeps_done_and_diverged_runs_and_drops_failed_ones(outcomes):
+    with tt.open_archive(outcomes) as ds:
+        np.testing.assert_array_equal(tt.finished_mask(ds).values,
+                                      [[True, True], [True, True], [False, False]])
+        np.testing.assert_array_equal(tt.status_mask(ds, "failed").values,
+                                      [[False, False], [False, False], [True, True]])
+        with pytest.raises(ValueError, match="unknown status"):
+            tt.status_mask(ds, "finished")
+
+
+def test_provenance_comes_with_the_archive_coordinates(grid):
+    prov = tt.open_provenance(grid)
+    assert prov.wall_seconds.dims == ("dim", "spectrum_exponent", "step_size", "repeat")
+    np.testing.assert_array_equal(prov.dim.values, [8, 32])
+    assert bool((prov["rank"] == 0).all())
+
+
+# ------------------------------------------------------------------ selection
+
+
+def test_select_by_axis_by_zipped_parameter_and_by_list(zipped):
+    with tt.open_archive(zipped) as ds:
+        one = tt.select(ds, steps=40)
+        assert "zip0" not in one.dims and float(one.target_exponent) == 1.0
+        assert one.iteration.values[0, -1] == 40
+        closed = tt.select(ds, {"mode": "closed_form", "eps": [0.5, 0.01]})
+        assert closed.steps_to_eps.dims == ("zip0", "repeat", "eps")
+        np.testing.assert_array_equal(closed.eps.values, [0.5, 0.01])
+        with pytest.raises(KeyError, match=r"steps=30 .*\[20, 40\]"):
+            tt.select(ds, steps=30)
+
+
+def test_parse_selection_types_values_after_their_coordinate(zipped):
+    with tt.open_archive(zipped) as ds:
+        sel = tt.parse_selection(ds, ["steps=40", "mode=iterate", "eps=0.1,0.01"])
+        assert sel == {"steps": 40, "mode": "iterate", "eps": [0.1, 0.01]}
+        assert isinstance(sel["steps"], int)
+        # A value typed with fewer digits than stored matches within a relative 1e-6.
+        near = tt.select(ds, eps=0.1000000001)
+        assert float(near.eps) == 0.1
+        with pytest.raises(ValueError, match="NAME=VALUE"):
+            tt.parse_selection(ds, ["steps"])
+
+
+# ------------------------------------------------------------------ partial archives
+
+
+def test_partial_archive_marks_unfinished_runs_missing_with_nan_values(partial):
+    with tt.open_archive(partial) as ds:
+        counts = tt.count_status(ds)
+        total = 2 * 2 * 3 * 3
+        assert 0 < counts["missing"] < total
+        assert counts["missing"] + counts["done"] + counts["diverged"] == total
+        finished = tt.finished_mask(ds)
+        assert int(finished.sum()) == total - counts["missing"]
+        # Values exist exactly for the runs that ran (the initial loss is recorded even by a run
+        # that diverges later).
+        np.testing.assert_array_equal(ds.loss.isel(record=0).notnull().values, finished.values)
+        frame = tt.to_dataframe(ds, ["final_loss"])
+        assert len(frame) == total
+        assert frame.loc[frame.status == tt.STATUS["missing"], "final_loss"].isna().all()
+        # A fit uses only the runs that are there, and says how many.
+        table = tt.fit_exponent(ds, "final_loss", "dim", n_boot=50)
+        assert table["runs"].sum() == counts["done"]
+
+
+def test_export_of_a_partial_archive_writes_missing_rows(partial):
+    proc = export(partial, "--csv", "--metric", "final_loss")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(proc.stdout.splitlines()))
+    missing = [r for r in rows if r["status"] == "missing"]
+    assert len(rows) == 36 and 0 < len(missing) < 36
+    assert all(r["final_loss"] == "NaN" for r in missing)
+
+
+# ------------------------------------------------------------------ tidy table
+
+
+def test_to_dataframe_has_one_row_per_run_eps_and_record(zipped):
+    with tt.open_archive(zipped) as ds:
+        frame = tt.to_dataframe(ds)
+        assert list(frame.columns) == ["mode", "steps", "target_exponent", "repeat", "eps",
+                                       "record", "iteration", "status", "loss", "theory_loss",
+                                       "steps_to_eps", "final_loss"]
+        assert len(frame) == 2 * 2 * 2 * 3 * 4
+        ref = h5py.File(zipped, "r")
+        row = frame[(frame["mode"] == "closed_form") & (frame.steps == 40) & (frame.repeat == 1)
+                    & (frame.eps == 0.01) & (frame.record == 2)]
+        assert len(row) == 1
+        assert row.iteration.item() == ref["iteration"][1, 1, 2]
+        assert row.loss.item() == ref["loss"][1, 1, 1, 2]
+        assert row.steps_to_eps.item() == ref["steps_to_eps"][1, 1, 1, 2]
+
+
+# ------------------------------------------------------------------ fits
+
+
+def synthetic(values, xs, name="y"):
+    """A minimal archive-shaped Dataset: y [group, dim, repeat] with status all done."""
+    values = np.asarray(values, dtype=float)
+    dims = ("group", "dim", "repeat")
+    coords = {"group": np.arange(values.shape[0]), "dim": xs,
+              "repeat": np.arange(values.shape[2])}
+    y = xr.DataArray(values, dims=dims, coords=coords, attrs={"kind": "scalar"})
+    status = xr.DataArray(np.ones(values.shape, np.int8), dims=dims, coords=coords)
+    return xr.Dataset({name: y, "status": status})
+
+
+def test_fit_is_exact_on_a_noise_free_power_law_and_its_interval_collapses():
+    xs = np.array([10.0, 100.0, 1000.0, 10000.0])
+    laws = [(3.0, -0.7), (0.5, 1.5)]
+    values = [[[c * x ** p] * 4 for x in xs] for c, p in laws]
+    table = tt.fit_exponent(synthetic(values, xs), "y", "dim", seed=1)
+    for (c, p), (_, row) in zip(laws, table.iterrows()):
+        assert row.exponent == pytest.approx(p, abs=1e-12)
+        assert row.prefactor == pytest.approx(c, rel=1e-10)
+        # Identical repeats: every bootstrap replicate is the data itself.
+        assert row.ci_low == pytest.approx(p, abs=1e-12)
+        assert row.ci_high == pytest.approx(p, abs=1e-12)
+        assert row.points == 4 and row.runs == 16
+
+
+def test_fit_leaves_out_nan_nonpositive_values_and_x_outside_the_range():
+    xs = np.array([1.0, 2.0, 4.0, 8.0, 16.0])
+    good = [[[5 * x ** 2.0] * 3 for x in xs]]
+    bad = np.array(good)
+    bad[0, 0, :] = 1e9           # outside xmin: would ruin the slope if it were used
+    bad[0, 2, 0] = np.nan        # a run that did not reach eps
+    bad[0, 3, 1] = -1.0          # not loggable
+    table = tt.fit_exponent(synthetic(bad, xs), "y", "dim", xmin=2.0)
+    row = table.iloc[0]
+    assert row.exponent == pytest.approx(2.0, abs=1e-12)
+    assert row.points == 4 and row.runs == 10
+
+
+def test_fit_interval_is_nan_with_one_repeat_and_reproducible_with_a_seed():
+    xs = np.array([1.0, 10.0, 100.0])
+    one = tt.fit_exponent(synthetic([[[x] for x in xs]], xs), "y", "dim")
+    assert np.isnan(one.ci_low.iloc[0]) and np.isnan(one.ci_high.iloc[0])
+    rng = np.random.default_rng(0)
+    noisy = synthetic(rng.lognormal(size=(1, 3, 5)) * xs[None, :, None], xs)
+    first = tt.fit_exponent(noisy, "y", "dim", seed=7)
+    again = tt.fit_exponent(noisy, "y", "dim", seed=7)
+    other = tt.fit_exponent(noisy, "y", "dim", seed=8)
+    pd.testing.assert_frame_equal(first, again)
+    assert first.ci_low.iloc[0] != other.ci_low.iloc[0]
+
+
+def test_fit_recovers_the_linear_growth_of_the_loss_with_dim(scaling):
+    """E[final_loss] = 1/2 (1 - eta)^(2T) d exactly (module docstring): exponent 1.
+
+    Tolerances: at each d the mean of R = 32 repeats of chi2_d / d has relative sd
+    sigma_d = sqrt(2 / (d R)) (0.0625 at d = 16, 0.004 at d = 4096), and so about that sd in
+    log. With log d centred at c_i = (-2, -1, 0, 1, 2) log 4, the least-squares slope has sd
+    sqrt(sum c_i^2 sigma_i^2) / sum c_i^2 = 0.0094 (computed below). The exponent must be within
+    5 sd of 1 (a correct fit misses with probability < 1e-6; a slope of 1/2 or 2 cannot pass).
+    The intercept's sd is about 0.055 (the slope's times the mean log d, 5.5, plus the mean
+    error), so the prefactor must be within exp(0.3) (5 sd) of 1/2 (1 - eta)^(2T).
+    The 99.9% bootstrap interval must contain 1 (it would miss about once in 1000 seeds) and
+    have a half-width within a factor 2 of 3.29 sd: an interval that is degenerate or far too
+    wide fails.
+    """
+    with tt.open_archive(scaling) as ds:
+        table = tt.fit_exponent(ds, "final_loss", "dim", n_boot=2000, seed=3, confidence=0.999)
+    assert list(table.step_size) == [0.25, 0.5]
+    centred = (np.arange(len(SCALING_DIMS)) - 2) * math.log(4)
+    variances = [2 / (d * SCALING_REPEATS) for d in SCALING_DIMS]
+    slope_sd = math.sqrt(np.sum(centred ** 2 * variances)) / np.sum(centred ** 2)
+    assert 0.008 < slope_sd < 0.011
+    for _, row in table.iterrows():
+        assert abs(row.exponent - 1.0) < 5 * slope_sd
+        assert row.ci_low <= 1.0 <= row.ci_high
+        half_width = (row.ci_high - row.ci_low) / 2
+        assert 3.29 * slope_sd / 2 < half_width < 3.29 * slope_sd * 2
+        expected = 0.5 * (1 - row.step_size) ** (2 * SCALING_STEPS)
+        assert abs(math.log(row.prefactor / expected)) < 0.3
+        assert row.points == len(SCALING_DIMS)
+        assert row.runs == len(SCALING_DIMS) * SCALING_REPEATS
+
+
+def test_fit_cli_prints_the_table_and_the_same_numbers_as_csv(scaling, capsys):
+    args = [str(scaling), "final_loss", "--against", "dim", "--sel", "step_size=0.5"]
+    assert cli.fit_main(args) == 0
+    assert "exponent" in capsys.readouterr().out
+    assert cli.fit_main(args + ["--csv"]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert len(rows) == 1
+    with tt.open_archive(scaling) as ds:
+        ref = tt.fit_exponent(tt.select(ds, step_size=0.5), "final_loss", "dim")
+    for key in ("exponent", "ci_low", "ci_high", "prefactor"):
+        assert float(rows[0][key]) == pytest.approx(float(ref[key].iloc[0]), rel=1e-9)
+
+
+# ------------------------------------------------------------------ plots and figures
+
+
+def test_theory_overlays_are_drawn_dashed_over_their_curves(grid):
+    with tt.open_archive(grid) as ds:
+        one = tt.select(ds, step_size=1.0)
+        fig = plot_metric(one, "loss", facet="spectrum_exponent", hue="dim", logx=True,
+                          logy=True)
+        assert len(fig.axes) == 2
+        for ax, s in zip(fig.axes, one.spectrum_exponent.values):
+            solid = [line for line in ax.lines if line.get_linestyle() == "-"]
+            dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+            assert len(solid) == len(dashed) == 2  # one per dim
+            for k, (sim, theory) in enumerate(zip(solid, dashed)):
+                assert sim.get_color() == theory.get_color()
+                # The dashed line is the repeats' mean of theory_loss at this point (t = 0 is
+                # left out: the x axis is logarithmic).
+                want = one.theory_loss.sel(spectrum_exponent=s).isel(dim=k).mean("repeat")
+                np.testing.assert_allclose(theory.get_ydata(), want.values[1:], rtol=1e-12)
+
+
+def test_plot_cli_writes_png_and_pdf(grid, tmp_path):
+    png = tmp_path / "loss.png"
+    proc = tool("plot", grid, "loss", "--sel", "step_size=1", "--facet", "spectrum_exponent",
+                "--hue", "dim", "--logx", "--logy", "-o", png)
+    assert proc.returncode == 0, proc.stderr
+    assert_drawn_png(png, min_width=600)  # two facets side by side
+    pdf = tmp_path / "scalar.pdf"
+    proc = tool("plot", grid, "steps_to_eps", "--x", "dim", "--hue", "eps", "--sel",
+                "step_size=0.5", "--sel", "spectrum_exponent=1", "-o", pdf)
+    assert proc.returncode == 0, proc.stderr
+    assert pdf.read_bytes()[:5] == b"%PDF-"
+
+
+def test_plot_names_the_dimensions_left_to_choose(grid, tmp_path, capsys):
+    out = tmp_path / "x.png"
+    assert cli.plot_main([str(grid), "loss", "-o", str(out)]) == 2
+    err = capsys.readouterr().err
+    assert "dim (2 values)" in err and "--sel" in err
+    assert not out.exists()
+    assert cli.plot_main([str(grid), "loss", "--sel", "step_size=3", "-o", str(out)]) == 2
+    assert "step_size takes [0.5, 1.0, 2.5]" in capsys.readouterr().err
+
+
+def test_every_quadratic_figure_is_drawn_from_an_archive(grid, tmp_path, capsys):
+    names = [name for name, f in FIGURES.items() if f.experiment == "quadratic"]
+    assert {"quadratic-curves", "quadratic-scaling"} <= set(names)
+    for name in names:
+        out = tmp_path / (name + ".png")
+        assert cli.figure_main([name, str(grid), "-o", str(out)]) == 0, capsys.readouterr().err
+        assert_drawn_png(out)
+    assert cli.figure_main(["no-such-figure", str(grid), "-o", str(tmp_path / "x.png")]) == 2
+    assert "quadratic-curves" in capsys.readouterr().err
+
+
+def test_every_bigram_figure_is_drawn_from_an_archive(bigram, tmp_path, capsys):
+    names = [name for name, f in FIGURES.items() if f.experiment == "bigram"]
+    assert {"bigram-gd-curves", "bigram-gd-scaling", "bigram-sign-vs-gd"} <= set(names)
+    for name in names:
+        out = tmp_path / (name + ".png")
+        assert cli.figure_main([name, str(bigram), "-o", str(out)]) == 0, capsys.readouterr().err
+        assert_drawn_png(out)
+
+
+def test_sign_descent_is_compared_at_its_tuned_step(bigram):
+    with tt.open_archive(bigram) as ds:
+        steps = tuned_steps_to_eps(ds)
+        sign = ds["optimizer"] == "sign"
+        best = ds["best_avg_steps_to_eps"]
+        assert bool(best.where(sign).notnull().any())
+        np.testing.assert_array_equal(steps.where(sign).values, best.where(sign).values)
+        np.testing.assert_array_equal(steps.where(~sign).values,
+                                      ds["steps_to_eps"].where(~sign).values)
+
+
+def test_figure_refuses_an_archive_of_another_experiment(grid):
+    with tt.open_archive(grid) as ds:
+        other = ds.assign_attrs(experiment="bigram")
+        with pytest.raises(ValueError, match="draws a quadratic archive"):
+            make_figure("quadratic-curves", other)
+
+
+# ------------------------------------------------------------------ tailsweep export --csv
+
+
+def expected_zip_rows(path):
+    """The rows `export --csv` must write for ZIP_SPEC's archive, built from h5py alone:
+    [mode, steps, target_exponent, repeat, eps, record, iteration, status, loss, theory_loss,
+    steps_to_eps, final_loss], in canonical order (mode, zip0, repeat, eps, record)."""
+    names = ["missing", "done", "diverged", "failed"]
+    with h5py.File(path, "r") as f:
+        mode = [m.decode() for m in f["mode"][...]]
+        steps, target, eps = f["steps"][...], f["target_exponent"][...], f["eps"][...]
+        iteration, status = f["iteration"][...], f["status"][...]
+        loss, theory = f["loss"][...], f["theory_loss"][...]
+        hits, final = f["steps_to_eps"][...], f["final_loss"][...]
+    rows = []
+    for m in range(2):
+        for z in range(2):
+            for r in range(2):
+                for e in range(len(eps)):
+                    for k in range(4):
+                        rows.append([mode[m], steps[z], target[z], r, eps[e], k,
+                                     iteration[m, z, k], names[status[m, z, r]],
+                                     loss[m, z, r, k], theory[m, z, r, k], hits[m, z, r, e],
+                                     final[m, z, r]])
+    return rows
+
+
+@needs_binary
+def test_export_csv_writes_every_run_eps_and_record_with_exact_values(zipped, tmp_path):
+    out = tmp_path / "zipped.csv"
+    proc = export(zipped, "--csv", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    with open(out, newline="") as fh:
+        reader = csv.reader(fh)
+        header = next(reader)
+        got = list(reader)
+    assert header == ["mode", "steps", "target_exponent", "repeat", "eps", "record",
+                      "iteration", "status", "loss", "theory_loss", "steps_to_eps",
+                      "final_loss"]
+    want = expected_zip_rows(zipped)
+    assert len(got) == len(want) == 96
+    for g, w in zip(got, want):
+        assert g[0] == w[0] and g[7] == w[7]
+        assert [int(v) for v in (g[1], g[3], g[5], g[6])] == [w[1], w[3], w[5], w[6]]
+        # Values round-trip exactly: the export prints enough digits for float() to give
+        # back the stored double.
+        assert [float(v) for v in g[2:3] + g[4:5] + g[8:]] == [float(w[2]), float(w[4])] + [
+            float(v) for v in w[8:]]
+
+
+@needs_binary
+def test_export_csv_agrees_with_to_dataframe(grid, tmp_path):
+    out = tmp_path / "grid.csv"
+    proc = export(grid, "--csv", "-o", out, "--metric", "steps_to_eps", "--metric", "loss")
+    assert proc.returncode == 0, proc.stderr
+    # round_trip: pandas' default float parser may be off by one ulp.
+    frame = pd.read_csv(out, float_precision="round_trip")
+    with tt.open_archive(grid) as ds:
+        ref = tt.to_dataframe(ds, ["steps_to_eps", "loss"])
+    assert list(frame.columns) == list(ref.columns)
+    assert len(frame) == len(ref) == 2 * 2 * 3 * 3 * 2 * RECORDS
+    codes = {name: code for name, code in tt.STATUS.items()}
+    np.testing.assert_array_equal(frame.status.map(codes).values, ref.status.values)
+    for column in ("dim", "spectrum_exponent", "step_size", "repeat", "eps", "record",
+                   "iteration", "steps_to_eps", "loss"):
+        np.testing.assert_array_equal(frame[column].values, ref[column].values, column)
+
+
+@needs_binary
+def test_export_one_scalar_gives_one_row_per_run(grid):
+    proc = export(grid, "--csv", "--metric", "final_loss")
+    assert proc.returncode == 0, proc.stderr
+    lines = proc.stdout.splitlines()
+    assert lines[0] == "dim,spectrum_exponent,step_size,repeat,status,final_loss"
+    assert len(lines) == 1 + 2 * 2 * 3 * 3
+    diverged = [line for line in lines[1:] if line.split(",")[2] == "2.5"]
+    assert len(diverged) == 12 and all(",diverged," in line for line in diverged)
+
+
+@needs_binary
+def test_export_names_every_status_and_writes_infinities_readably(outcomes):
+    proc = export(outcomes, "--csv")
+    assert proc.returncode == 0, proc.stderr
+    rows = list(csv.DictReader(proc.stdout.splitlines()))
+    assert [r["status"] for r in rows[::3]] == ["done", "done", "diverged", "diverged",
+                                                 "failed", "failed"]
+    with h5py.File(outcomes, "r") as f:
+        draws = f["draw"][...].ravel()
+    assert np.isinf(draws).sum() == 2  # the diverged runs' last draws
+    assert [r["draw"] for r in rows if np.isinf(float(r["draw"]))] == ["Inf", "Inf"]
+    frame = pd.read_csv(io.StringIO(proc.stdout), float_precision="round_trip")
+    np.testing.assert_array_equal(frame["draw"].values, draws)
+
+
+@needs_binary
+def test_export_usage_and_runtime_errors(grid, tmp_path):
+    for args, status, text in [
+        ((grid,), 2, "--csv"),
+        ((grid, "--csv", "--metric", "nope"), 2, "the archive has loss, theory_loss"),
+        ((tmp_path / "absent.h5", "--csv"), 1, "No such file"),
+        ((tmp_path, "--csv"), 1, "not an HDF5 file"),
+        ((grid, "--csv", "-o", tmp_path / "no" / "dir.csv"), 1, "dir.csv"),
+    ]:
+        proc = export(*args)
+        assert proc.returncode == status, (args, proc.stderr)
+        assert proc.stderr.startswith("tailsweep export: ") and text in proc.stderr, proc.stderr
+
+
+DOC_SPEC = os.path.normpath(os.path.join(HERE, "..", "..", "docs", "figures", "bigram.yaml"))
+
+
+@needs_binary
+@pytest.mark.skipif(not os.path.exists(DOC_SPEC), reason="docs/ is not in this tree")
+def test_the_spec_behind_the_readme_figure_stays_valid(tmp_path):
+    proc = subprocess.run([TAILSWEEP, "plan", DOC_SPEC], cwd=tmp_path, capture_output=True,
+                          text=True, timeout=120, env=SINGLETON)
+    assert proc.returncode == 0, proc.stderr
+    assert "= 24 runs" in proc.stdout
+
+
+# ------------------------------------------------------------------ installation
+
+
+def test_pip_installs_the_package_offline_into_a_fresh_venv(grid, tmp_path):
+    """pip install --no-deps --no-build-isolation --no-index into a venv that sees Debian's
+    packages, with every proxy pointing at a closed port so that any download would fail."""
+    python = os.environ.get("PYTHON") or "/usr/bin/python3"
+    venv = tmp_path / "venv"
+    made = subprocess.run([python, "-m", "venv", "--system-site-packages", str(venv)],
+                          capture_output=True, text=True, timeout=120)
+    if made.returncode != 0:
+        pytest.skip("no venv with pip here (python3-venv): " + made.stderr.strip()[-200:])
+    # A copy: pip builds in the source directory, which `make distcheck` makes read-only.
+    source = tmp_path / "tools"
+    shutil.copytree(TOOLS, source, ignore=shutil.ignore_patterns("__pycache__", "build",
+                                                                 "*.egg-info"))
+    offline = dict(os.environ, PIP_NO_INDEX="1", PIP_DISABLE_PIP_VERSION_CHECK="1",
+                   http_proxy="http://127.0.0.1:9", https_proxy="http://127.0.0.1:9",
+                   HTTP_PROXY="http://127.0.0.1:9", HTTPS_PROXY="http://127.0.0.1:9")
+    offline.pop("PYTHONPATH", None)
+    bin_dir = venv / "bin"
+    pip = subprocess.run([bin_dir / "python", "-m", "pip", "install", "--no-deps",
+                          "--no-build-isolation", "--no-index", str(source)],
+                         capture_output=True, text=True, timeout=300, env=offline)
+    assert pip.returncode == 0, pip.stdout + pip.stderr
+    listing = subprocess.run([bin_dir / "tailsweep-figure", "--list"], capture_output=True,
+                             text=True, timeout=120, env=offline, cwd=tmp_path)
+    assert listing.returncode == 0 and "quadratic-curves" in listing.stdout, listing.stderr
+    fitted = subprocess.run([bin_dir / "tailsweep-fit", str(grid), "final_loss", "--against",
+                             "dim", "--sel", "step_size=1", "--csv"], capture_output=True,
+                            text=True, timeout=120, env=offline, cwd=tmp_path)
+    assert fitted.returncode == 0, fitted.stderr
+    assert fitted.stdout.startswith("spectrum_exponent,exponent,ci_low,ci_high")
+    where = subprocess.run([bin_dir / "python", "-c",
+                            "import tailsweep_tools; print(tailsweep_tools.__file__)"],
+                           capture_output=True, text=True, timeout=60, env=offline,
+                           cwd=tmp_path)
+    assert str(venv) in where.stdout, where.stdout + where.stderr

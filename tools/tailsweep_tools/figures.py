@@ -1,0 +1,219 @@
+"""Paper figures, one function each, found by name (`tailsweep-figure NAME ARCHIVE -o FILE`).
+
+A figure function takes the archive of the matching jobs/ spec (any archive of its experiment
+with the axes it needs) and returns a matplotlib Figure. Adding a figure is one decorated
+function; the command line and `--list` pick it up from the registry.
+"""
+from dataclasses import dataclass
+from typing import Callable
+
+import numpy as np
+
+from .archive import dim_of, sweep_axes
+from .fit import fit_exponent
+from .plot import format_value, plot_metric
+from .select import select
+
+
+@dataclass(frozen=True)
+class FigureDef:
+    name: str
+    experiment: str  # the archive's root attribute `experiment` must match
+    doc: str
+    draw: Callable
+
+
+FIGURES = {}
+
+
+def register(name, experiment, doc):
+    """Decorator: make fn(ds) -> Figure available as figure `name`."""
+    def add(fn):
+        if name in FIGURES:
+            raise ValueError(f"figure {name!r} registered twice")
+        FIGURES[name] = FigureDef(name, experiment, doc, fn)
+        return fn
+    return add
+
+
+def make_figure(name, ds):
+    """Figure `name` drawn from ds; KeyError for an unknown name, ValueError for an archive of
+    another experiment or without the axes the figure needs."""
+    if name not in FIGURES:
+        raise KeyError(f"no figure named {name!r}; figures: {', '.join(sorted(FIGURES))}")
+    fig_def = FIGURES[name]
+    experiment = ds.attrs.get("experiment")
+    if experiment != fig_def.experiment:
+        raise ValueError(f"figure {name} draws a {fig_def.experiment} archive; this one holds "
+                         f"{experiment}")
+    return fig_def.draw(ds)
+
+
+# ------------------------------------------------------------------ shared steps
+
+
+def fix_other_axes(ds, keep, preferred=None):
+    """ds with one value of every sweep axis not in keep: the preferred one when the archive
+    has it, else the first. Figures show a slice; the title says which (plot.default_title)."""
+    preferred = preferred or {}
+    for axis in sweep_axes(ds):
+        if axis in keep or ds.sizes[axis] == 1:
+            continue
+        values = list(ds[axis].values)
+        want = preferred.get(axis)
+        ds = select(ds, {axis: want if want in values else values[0]})
+    return ds
+
+
+def require_axes(ds, name, *axes):
+    missing = [a for a in axes if a not in ds.dims]
+    if missing:
+        raise ValueError(f"figure {name} needs the sweep axis {missing[0]} in the archive")
+
+
+def draw_fits(ax, table, hue, colour_of=None, beside=True):
+    """Each fitted power law C x^p (one table row per curve), dotted over the x range it was
+    fitted on, coloured like its curve (colour_of(row), default the row's position), with the
+    exponent and its bootstrap interval in the legend."""
+    handles = []
+    for i, row in table.reset_index(drop=True).iterrows():
+        if not np.isfinite(row["exponent"]):
+            continue
+        xs = np.geomspace(row["x_from"], row["x_to"], 50)
+        interval = ("" if not np.isfinite(row["ci_low"])
+                    else f" [{row['ci_low']:.2f}, {row['ci_high']:.2f}]")
+        colour = colour_of(row) if colour_of else f"C{i % 10}"
+        (line,) = ax.plot(xs, row["prefactor"] * xs ** row["exponent"], color=colour,
+                          linestyle=":", linewidth=1.4,
+                          label=f"{hue}={format_value(row[hue])}: slope "
+                                f"{row['exponent']:.2f}{interval}")
+        handles.append(line)
+    title = "fitted slope"
+    if table["ci_low"].notna().any():
+        title += f" ({table.attrs.get('confidence', 0.95):.0%} bootstrap interval)"
+    place = dict(loc="upper left", bbox_to_anchor=(1.02, 1)) if beside else dict(loc="best")
+    ax.legend(handles=handles, fontsize="small", title=title, title_fontsize="small", **place)
+
+
+def widen_for_legend(fig):
+    width, height = fig.get_size_inches()
+    fig.set_size_inches(width * 2, height)
+
+
+def pick_value(ds, name, wanted):
+    """wanted if the coordinate name holds it, else its smallest value (e.g. eps)."""
+    values = np.asarray(ds[name].values)
+    return wanted if np.any(np.isclose(values, wanted)) else float(values.min())
+
+
+# ------------------------------------------------------------------ quadratic (docs/figures/quadratic.yaml)
+
+
+@register("quadratic-curves", "quadratic",
+          "GD loss against iteration, one panel per spectrum exponent s, one colour per dim, "
+          "the exact closed form dashed (step_size 1 when swept)")
+def quadratic_curves(ds):
+    require_axes(ds, "quadratic-curves", "spectrum_exponent")
+    keep = {"spectrum_exponent", "dim"}
+    ds = fix_other_axes(ds, keep, {"step_size": 1.0})
+    return plot_metric(ds, "loss", facet="spectrum_exponent",
+                       hue="dim" if "dim" in ds.dims else None, logx=True, logy=True)
+
+
+@register("quadratic-scaling", "quadratic",
+          "steps to reach the smallest eps against dim, one colour per spectrum exponent s, "
+          "with fitted slopes and bootstrap intervals")
+def quadratic_scaling(ds):
+    # Why a slope of s when s + b < 1 (b = target_exponent): with lambda_k = k^-s and
+    # E w*_k^2 = k^-b, f(t)/f(0) = sum_k k^-(s+b) exp(-2 eta t k^-s) / sum_k k^-(s+b), and for
+    # s + b < 1 both sums are dominated by k ~ d; with k = u d they become a function of
+    # t d^-s alone, so the t solving f(t)/f(0) = eps grows as d^s. For s + b > 1 the sums
+    # converge as d grows and T_eps tends to a constant: slope 0.
+    require_axes(ds, "quadratic-scaling", "dim")
+    eps = float(np.min(ds["eps"].values))
+    ds = fix_other_axes(select(ds, eps=eps), {"dim", "spectrum_exponent"}, {"step_size": 1.0})
+    hue = "spectrum_exponent" if "spectrum_exponent" in ds.dims else None
+    fig = plot_metric(ds, "steps_to_eps", x="dim", hue=hue, logx=True, logy=True)
+    if hue:
+        draw_fits(fig.axes[0], fit_exponent(ds, "steps_to_eps", "dim"), hue)
+        widen_for_legend(fig)
+    return fig
+
+
+# ------------------------------------------------------------------ bigram (Kunstner & Bach)
+# Expected archives: mode exact (or full) with zipf_exponent and dim swept; optimizer swept or
+# zipped with step_rule (gd with inverse_pi1, sign with phi and phi_grid > 0 for the tuned
+# step). Other axes are fixed at their first value, and the title says so.
+
+
+def bigram_slice(ds, name, optimizer=None, keep=("zipf_exponent", "dim")):
+    """One optimizer's runs (when optimizer is given and swept), the other axes fixed."""
+    require_axes_or_coords(ds, name, "zipf_exponent", "dim")
+    if optimizer and "optimizer" in ds.coords and ds["optimizer"].ndim == 1:
+        ds = select(ds, optimizer=optimizer)
+    dims = {dim_of(ds, n) for n in keep if n in ds.coords and ds[n].ndim == 1}
+    return fix_other_axes(ds, dims, {"mode": "exact"})
+
+
+def require_axes_or_coords(ds, name, *names):
+    missing = [n for n in names if n not in ds.coords or ds[n].ndim != 1]
+    if missing:
+        raise ValueError(f"figure {name} needs {missing[0]} swept in the archive")
+
+
+@register("bigram-gd-curves", "bigram",
+          "GD relative error against t (log t, linear r), one panel per Zipf exponent a, one "
+          "colour per d; the finite-d closed form dashed, the paper's limit law (Thm 3.1) "
+          "dotted (its Fig. 1, 4)")
+def bigram_gd_curves(ds):
+    ds = bigram_slice(ds, "bigram-gd-curves", optimizer="gd")
+    # Linear r in [0, 1] against log t, as in the paper: the d-dependence is where the curves
+    # cross r = 1/2, which a log r axis would squeeze into its top decade.
+    return plot_metric(ds, "rel_err", facet="zipf_exponent", hue="dim", logx=True,
+                       title="bigram, gradient descent: relative error r_d(t)")
+
+
+@register("bigram-gd-scaling", "bigram",
+          "GD steps to reach relative error 0.1 (else the smallest eps) against d, one colour "
+          "per Zipf exponent a, with fitted slopes: a for a < 1, near 1 at a = 1, 0 for a > 1")
+def bigram_gd_scaling(ds):
+    ds = bigram_slice(ds, "bigram-gd-scaling", optimizer="gd")
+    ds = select(ds, eps=pick_value(ds, "eps", 0.1))
+    fig = plot_metric(ds, "steps_to_eps", x="dim", hue="zipf_exponent", logx=True, logy=True,
+                      title=f"bigram, gradient descent: steps to r = {float(ds.eps):g}")
+    draw_fits(fig.axes[0], fit_exponent(ds, "steps_to_eps", "dim"), "zipf_exponent")
+    widen_for_legend(fig)
+    return fig
+
+
+def tuned_steps_to_eps(ds):
+    """Steps to reach eps per run: GD's own steps_to_eps, and for sign descent the horizon at
+    which its best-tuned step reaches eps (best_avg_steps_to_eps, the paper's comparison: sign
+    descent's step must be tuned to the horizon) when the archive has it (phi_grid > 0)."""
+    sign = ds["optimizer"] == "sign"
+    steps = ds["steps_to_eps"]
+    if bool(ds["best_avg_steps_to_eps"].where(sign).notnull().any()):
+        steps = steps.where(~sign, ds["best_avg_steps_to_eps"])
+    return steps.assign_attrs(kind="scalar", units="iterations",
+                              long_name="steps to reach eps (sign descent: tuned step)")
+
+
+@register("bigram-sign-vs-gd", "bigram",
+          "steps to reach relative error 0.1 against d for GD and sign descent (its step tuned "
+          "per horizon when phi_grid > 0), one panel per Zipf exponent a, with fitted slopes: "
+          "sign descent ~ d^(1/2) where GD ~ d^a (a < 1) or ~ d (a = 1)")
+def bigram_sign_vs_gd(ds):
+    require_axes_or_coords(ds, "bigram-sign-vs-gd", "optimizer")
+    ds = bigram_slice(ds, "bigram-sign-vs-gd", keep=("zipf_exponent", "dim", "optimizer"))
+    ds = select(ds, eps=pick_value(ds, "eps", 0.1))
+    ds = ds.assign(steps_to_eps=tuned_steps_to_eps(ds))
+    fig = plot_metric(ds, "steps_to_eps", x="dim", hue="optimizer", facet="zipf_exponent",
+                      logx=True, logy=True,
+                      title=f"bigram: steps to r = {float(ds.eps):g}, GD against sign descent")
+    table = fit_exponent(ds, "steps_to_eps", "dim")
+    optimizers = list(ds["optimizer"].values)
+    for ax, a in zip(fig.axes, ds["zipf_exponent"].values):
+        rows = table[np.isclose(table["zipf_exponent"], a)]
+        draw_fits(ax, rows, "optimizer", beside=False,
+                  colour_of=lambda row: f"C{optimizers.index(row['optimizer']) % 10}")
+    return fig
