@@ -23,6 +23,8 @@ int ts_cmd_plan(int argc, char **argv);
 int ts_cmd_describe(int argc, char **argv);
 int ts_cmd_status(int argc, char **argv);
 int ts_cmd_sample(int argc, char **argv);
+int ts_cmd_slurm(int argc, char **argv);
+int ts_cmd_export(int argc, char **argv);
 
 /* Rank 0 prints "tailsweep: <located message>" to stderr; returns the exit status for err. */
 int cli_report(const ts_error *err);

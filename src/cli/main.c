@@ -20,6 +20,8 @@ static const char usage[] =
     "  collect SPEC [-o OUT] write an archive from the runs finished so far (others missing)\n"
     "  describe [EXPERIMENT] experiments, their parameters, ranges, units and metrics\n"
     "  sample levy|levy-iso|zipf ...  draw from the samplers the experiments use\n"
+    "  slurm SPEC [options]  print a ready sbatch script for the sweep\n"
+    "  export ARCHIVE --csv  the archive as CSV (one row per run and record), no Python needed\n"
     "\n"
     "`tailsweep COMMAND --help` explains each command. Exit status: 0 every run done or\n"
     "diverged; 1 runtime error; 2 usage or spec error; 3 finished with failed runs;\n"
@@ -33,6 +35,7 @@ typedef struct command {
 static const command commands[] = {
     {"run", ts_cmd_run},       {"plan", ts_cmd_plan},         {"status", ts_cmd_status},
     {"collect", ts_cmd_collect}, {"describe", ts_cmd_describe}, {"sample", ts_cmd_sample},
+    {"slurm", ts_cmd_slurm},     {"export", ts_cmd_export},
 };
 
 static int dispatch(int argc, char **argv)
