@@ -249,6 +249,22 @@ START_TEST(fill_uniform_pos_follows_the_stream_in_open_interval)
 }
 END_TEST
 
+/* Any other GSL generator still works in the batched fill: it falls back to
+ * gsl_rng_uniform_pos, value for value. */
+START_TEST(fill_uniform_pos_accepts_other_gsl_generators)
+{
+    enum { N = 50 };
+    double u[N];
+    gsl_rng *a = gsl_rng_alloc(gsl_rng_mt19937), *b = gsl_rng_alloc(gsl_rng_mt19937);
+    ck_assert(a != NULL && b != NULL);
+    ts_rng_fill_uniform_pos(a, u, N);
+    for (size_t i = 0; i < N; i++)
+        ck_assert(u[i] == gsl_rng_uniform_pos(b));
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+}
+END_TEST
+
 /* GSL's samplers run on the stream: N(0,1) has mean 0 (sd 1/sqrt(n)) and variance 1
  * (the sample second moment has sd sqrt(2/n)); tolerance 5 standard deviations. */
 START_TEST(gsl_ran_gaussian_draws_standard_normals)
@@ -283,6 +299,7 @@ static Suite *rng_suite(void)
     tcase_add_test(tc, doubles_carry_53_random_bits);
     tcase_add_test(tc, get_covers_32_bits);
     tcase_add_test(tc, fill_uniform_pos_follows_the_stream_in_open_interval);
+    tcase_add_test(tc, fill_uniform_pos_accepts_other_gsl_generators);
     tcase_add_test(tc, gsl_ran_gaussian_draws_standard_normals);
     suite_add_tcase(s, tc);
     return s;
