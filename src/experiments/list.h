@@ -3,3 +3,4 @@
  * plus one line here (then ./bootstrap, which picks up the new file for the build). */
 TS_EXPERIMENT(quadratic)
 TS_EXPERIMENT(synthetic)
+TS_EXPERIMENT(bigram)
