@@ -4,3 +4,4 @@
 TS_EXPERIMENT(quadratic)
 TS_EXPERIMENT(synthetic)
 TS_EXPERIMENT(bigram)
+TS_EXPERIMENT(levy_sgd)
