@@ -49,7 +49,7 @@ sweep:
 EOF
 }
 spec quick 11 0.05 10 2     # 20 runs, about a second on 2 ranks
-spec preempt 12 0.3 40 1    # 40 runs, 6 s on 2 ranks: warned once a few are journalled
+spec preempt 12 0.3 80 1    # 80 runs, 12 s on 2 ranks: warned once runs are journalled
 spec array 14 0.1 8 3       # 24 runs in 3 or 4 slices
 # The time-limit job: --time=1 with the warning 20 s before it. SLURM checks limits every 30 s
 # and warns early by up to that much, so the warning comes 10 to 40 s after the start (and is
@@ -177,18 +177,17 @@ garray_collect=$(submit --dependency="afterok:$garray_job" gc.sbatch)
 # The warning comes once runs are journalled, so the ranks are up: no startup grace is needed.
 preempt_job=$(TAILSWEEP_STARTUP_SECONDS=0 submit -n 2 -J preempt "$JOBS/sweep.sbatch" \
     preempt.yaml -o preempt.h5 --progress-interval 0.5)
-# Its progress lines say how many runs are journalled (cheaper than `tailsweep status` on a
-# machine this busy).
-finished=0
-for _ in $(seq 600); do
-    finished=$(sed -n 's|^tailsweep: \([0-9]*\)/40 runs.*|\1|p' "preempt-$preempt_job.out" \
-        2>/dev/null | tail -n 1)
-    [ "${finished:-0}" -ge 4 ] && break
-    sleep 0.1
+# The journal shows when runs are kept: its first shard appears with the first finished run
+# (the job log is no good for this: srun may pass output on late).
+journalled=no
+for _ in $(seq 1200); do
+    if ls preempt.h5.parts/shard-* >/dev/null 2>&1; then journalled=yes; break; fi
+    sleep 0.05
 done
+state=$(squeue -h -j "$preempt_job" -o %T 2>/dev/null)
 scancel --signal=USR1 --batch "$preempt_job"
-check "the warning was sent mid-sweep ($finished of 40 runs journalled)" \
-    test "${finished:-0}" -ge 4 -a "${finished:-0}" -lt 40
+check "the warning was sent mid-sweep (runs journalled: $journalled, job $state)" \
+    test "$journalled" = yes -a "$state" = RUNNING
 
 # The references run while wait_jobs releases requeued jobs from SLURM's start delay.
 for name in quick preempt array; do start_reference "$name"; done
@@ -245,8 +244,10 @@ check_log "$log" "time-limit job (generated script, mpirun) completed" \
     test "$(job_states "$limit_job")" = COMPLETED
 check_log "$log" "time-limit job: SLURM's --signal warning came before the limit" \
     grep -q 'warning signal at' "$log"
-check_log "$log" "time-limit job: stopped with 75 and requeued itself" \
-    grep -q 'the sweep exited with status 75' "$log"
+# Under load the ranks may still be starting when the warning is passed on: they then die of it
+# (138) rather than stop (75); the script requeues both, and nothing finished is lost.
+check_log "$log" "time-limit job: stopped on the warning and requeued itself" \
+    grep -q 'finished runs are kept; requeueing to resume' "$log"
 restarts=$(job_field "$limit_job" Restarts)
 check_log "$log" "time-limit job: restarted (Restarts=$restarts)" test "${restarts:-0}" -ge 1
 check_log "$log" "time-limit job: one log holds every start (--open-mode=append)" \
