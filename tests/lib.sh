@@ -20,6 +20,16 @@ finish() {
     [ "$failed" -eq 0 ]
     exit $?
 }
+# wait_for_first_result OUT PID: until the sweep writing OUT has journalled a run (its first
+# shard exists); fails if PID ends first or after 10 s.
+wait_for_first_result() { # OUT PID
+    for _ in $(seq 200); do
+        ls "$1.parts"/shard-* >/dev/null 2>&1 && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.05
+    done
+    return 1
+}
 # compare_archives A B: identical outside /provenance (the determinism contract)
 compare_archives() {
     "$PYTHON" "$top_srcdir/tests/archive_compare.py" "$1" "$2"

@@ -241,7 +241,7 @@ static size_t memory(const ts_point *p)
 
 const ts_experiment ts_experiment_quadratic = {
     .name = "quadratic",
-    .summary = "GD on a diagonal quadratic with power-law spectrum; exact closed form",
+    .summary = "optimizers on a diagonal quadratic with power-law spectrum; GD's closed form",
     .reference = "classical (the foundation's closed-form check)",
     .params = params,
     .metrics = metrics,

@@ -17,14 +17,6 @@ YAML
 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/ref.h5" --progress none >/dev/null
 check "the uninterrupted reference run succeeds" test $? -eq 0
 
-wait_for_first_result() { # OUT PID
-    for _ in $(seq 200); do
-        ls "$1.parts"/shard-* >/dev/null 2>&1 && return 0
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
 
 finished_runs() { "$TAILSWEEP" status "$1" | sed -n 's/^finished: \([0-9]*\).*/\1/p'; }
 

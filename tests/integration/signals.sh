@@ -14,15 +14,7 @@ YAML
 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/ref.h5" --progress none >/dev/null
 check "reference run" test $? -eq 0
 
-# Like SLURM's warning, the signal comes once the sweep computes: wait for its first result.
-wait_for_first_result() { # OUT PID
-    for _ in $(seq 200); do
-        ls "$1.parts"/shard-* >/dev/null 2>&1 && return 0
-        kill -0 "$2" 2>/dev/null || return 1
-        sleep 0.05
-    done
-    return 1
-}
+# Like SLURM's warning, the signal comes once the sweep computes (wait_for_first_result).
 
 # Under mpiexec, which forwards SIGUSR1 to every rank.
 "$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/usr1.h5" --progress none \
