@@ -4,13 +4,14 @@
 # record is detected and its run recomputed. A changed spec is refused unless --fresh.
 . "$top_srcdir/tests/lib.sh"
 
-# 96 runs of 40 ms of CPU each: about 2 s on 2 ranks.
+# 96 runs of 100 ms each: about 5 s on 2 ranks, so the last kill (1.5 s after the first result)
+# leaves a margin of over 3 s even when make -j runs other tests beside this one.
 cat > "$SCRATCH/s.yaml" <<'YAML'
 experiment: synthetic
 seed: 99
 repeats: 4
 params:
-  work: 0.04
+  work: 0.1
 sweep:
   tag: {linspace: [0, 1], num: 24}
 YAML
@@ -21,7 +22,7 @@ check "the uninterrupted reference run succeeds" test $? -eq 0
 finished_runs() { "$TAILSWEEP" status "$1" | sed -n 's/^finished: \([0-9]*\).*/\1/p'; }
 
 # Moments count from the first finished run (start-up time varies).
-for moment in 0 0.5 1.0; do
+for moment in 0 0.5 1.5; do
     out="$SCRATCH/kill-$moment.h5"
     # setsid: the job gets its own session; killing the session reaches mpiexec and every rank
     # (Open MPI moves the ranks to process groups of their own).
@@ -47,7 +48,7 @@ done
 
 # A torn last record: cut the newest shard in the middle of its last record.
 out="$SCRATCH/torn.h5"
-"$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$out" --progress none >/dev/null
+"$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$out" --progress none >/dev/null
 rm -f "$out"
 shard=$(ls -t "$out.parts"/shard-* | head -n 1)
 size=$(stat -c %s "$shard")
@@ -67,6 +68,7 @@ rc=$?
 check "a changed spec is refused with exit 2" test "$rc" -eq 2
 check "the refusal names the changed key" grep -q "seed" "$SCRATCH/err"
 check "the refusal mentions --fresh" grep -q -- "--fresh" "$SCRATCH/err"
-"$TAILSWEEP" run "$SCRATCH/changed.yaml" -o "$out" --fresh --progress none >"$SCRATCH/fresh.out"
+"$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/changed.yaml" -o "$out" --fresh --progress none \
+    >"$SCRATCH/fresh.out"
 check "--fresh runs the changed spec from scratch" grep -q "96 finished now, 0 before" "$SCRATCH/fresh.out"
 finish

@@ -7,7 +7,7 @@ cat > "$SCRATCH/s.yaml" <<'YAML'
 experiment: synthetic
 seed: 3
 params:
-  work: 0.05
+  work: 0.08
 sweep:
   tag: {range: [1, 40, 1]}
 YAML
