@@ -5,22 +5,30 @@
  * runs alongside the "expected dynamics" Wbar, driven by the population risk with the same noise
  * draws L_k (synchronous coupling): ||W_t - Wbar_t|| is the paper's decoupling term.
  *
- * Problems, both with x ~ N(0, I_d) and the squared loss l(w, (x, y)) = 1/2 (w . x - y)^2:
- *   quadratic          y = 0: population risk 1/2 ||w||^2, empirical 1/2 w^T S w, S = X^T X / n;
- *   linear_regression  y = w* . x + e, e ~ N(0, label_noise^2), ||w*|| = teacher_norm in a
- *                      uniform direction: population risk 1/2 ||w - w*||^2 + label_noise^2 / 2.
- * Both population risks are exact. The empirical risk ||X w - y||^2 / (2n) and its gradient
- * X^T (X w - y) / n cost O(nd) through CBLAS, never forming S.
- * Wbar is then the linear recursion Wbar_{k+1} = c Wbar_k + eta w* + s L_k with
+ * Problems:
+ *   quadratic          x ~ N(0, I_d), y = 0, l = 1/2 (w . x)^2: population risk 1/2 ||w||^2,
+ *                      empirical 1/2 w^T S w, S = X^T X / n;
+ *   linear_regression  x ~ N(0, I_d), y = w* . x + e, e ~ N(0, label_noise^2), ||w*|| =
+ *                      teacher_norm in a uniform direction, l = 1/2 (w . x - y)^2: population
+ *                      risk 1/2 ||w - w*||^2 + label_noise^2 / 2;
+ *   logistic           y = +-1 equally likely, x ~ N(y mu, I_d), ||mu|| = class_mean in a uniform
+ *                      direction, l = softplus(-y w . x): population risk and gradient are
+ *                      one-dimensional Gaussian integrals (levy_sgd.h, levy_sgd_logistic.c).
+ * With `population: exact` these population risks and gradients are used as they are; with
+ * `population: test_set` both are estimated on a fresh test set of n_test samples drawn once per
+ * run (the expected dynamics then follow the test set's gradient). The empirical risk and its
+ * gradient X^T l'(X w) / n cost O(nd) through CBLAS, never forming S.
+ * For the squared loss with the exact population, Wbar is the linear recursion Wbar_{k+1} = c Wbar_k + eta w* + s L_k with
  * c = 1 - eta (1 + wd), s = sigma eta^(1/alpha); with a constant step each coordinate of Wbar_T
  * is symmetric alpha-stable around m_T = c^T W0 + eta w* (1 - c^T) / (1 - c) with
  * scale^alpha = s^alpha (1 - |c|^(alpha T)) / (1 - |c|^alpha) (a sum of independent stable
  * variates; PAPERS.md section 3 gives the T -> inf limit for the quadratic), which the
  * expected_charfn / theory_charfn pair checks in every run.
  *
- * Streams: W0 from the run's stream (substream 0), the data from substream 1 (inputs, then
- * labels), the noise from substream 2, the teacher from substream 3, so that changing n_train
- * never changes the noise path or the teacher, and vice versa. */
+ * Streams: W0 from the run's stream (substream 0), the training data from substream 1 (inputs,
+ * then labels), the noise from substream 2, the teacher or class mean from substream 3, the test
+ * set from substream 4, so that changing n_train or n_test never changes the noise path or the
+ * teacher, and vice versa. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -35,16 +43,21 @@
 #include "tailsweep/schedule.h"
 #include "tailsweep/variates.h"
 
+#include "levy_sgd.h"
+
 static const double default_charfn_u[] = {1.0, 3.0, 10.0};
 
 static const ts_param_def params[] = {
-    {"problem", TS_ENUM, .def.e = "quadratic", .choices = "quadratic|linear_regression",
-     .unit = "", .doc = "quadratic: l = 1/2 (w.x)^2; linear_regression: l = 1/2 (w.x - y)^2, "
-                        "y = w*.x + noise; x ~ N(0, I_d)"},
+    {"problem", TS_ENUM, .def.e = "quadratic", .choices = "quadratic|linear_regression|logistic",
+     .unit = "", .doc = "quadratic: l = 1/2 (w.x)^2, x ~ N(0, I_d); linear_regression: "
+                        "l = 1/2 (w.x - y)^2, y = w*.x + noise; logistic: l = log(1 + e^(-y w.x)), "
+                        "y = +-1, x ~ N(y mu, I_d)"},
     {"teacher_norm", TS_REAL, .def.r = 1.0, .range = "[0, inf)", .unit = "",
      .doc = "linear_regression: ||w*||, w* in a uniform direction"},
     {"label_noise", TS_REAL, .def.r = 0.1, .range = "[0, inf)", .unit = "",
      .doc = "linear_regression: standard deviation of the label noise"},
+    {"class_mean", TS_REAL, .def.r = 1.0, .range = "[0, inf)", .unit = "",
+     .doc = "logistic: ||mu||, the classes' means are +-mu, mu in a uniform direction"},
     {"dim", TS_INT, .def.i = 100, .range = "[1, inf)", .unit = "", .doc = "dimension d"},
     {"n_train", TS_INT, .def.i = 100, .range = "[1, inf)", .unit = "samples",
      .doc = "training set size n"},
@@ -61,8 +74,12 @@ static const ts_param_def params[] = {
      .doc = "wd in V_S = empirical risk + wd/2 ||W||^2 (and likewise for the expected dynamics)"},
     {"init_scale", TS_REAL, .def.r = 1.0, .range = "[0, inf)", .unit = "",
      .doc = "W0 = Wbar0 = init_scale e/||e||, e ~ N(0, I_d): a uniform direction, norm init_scale"},
-    {"population", TS_ENUM, .def.e = "exact", .choices = "exact", .unit = "",
-     .doc = "how the population risk is computed: exact (closed form in w)"},
+    {"population", TS_ENUM, .def.e = "exact", .choices = "exact|test_set", .unit = "",
+     .doc = "population risk and gradient: exact (closed form; logistic: adaptive quadrature of "
+            "a 1-d Gaussian integral, 1e-10 relative) or test_set (estimated on n_test fresh "
+            "samples)"},
+    {"n_test", TS_INT, .def.i = 10000, .range = "[1, inf)", .unit = "samples",
+     .doc = "population: test_set: the test set's size (drawn once per run)"},
     {"steps", TS_INT, .def.i = 1000, .range = "[1, inf)", .unit = "iterations",
      .doc = "number of steps T"},
     {"record", TS_RECORD, .def.rec = {TS_RECORD_LOG, 50}, .unit = "",
@@ -95,7 +112,8 @@ static const ts_metric_def metrics[] = {
     {.name = "theory_charfn", .kind = TS_SCALAR, .unit = "",
      .doc = "its law: mean_k cos(u m_T,k) exp(-|u s|^alpha (1 - |c|^(alpha T)) / "
             "(1 - |c|^alpha)), c = 1 - eta (1 + wd), s = sigma eta^(1/alpha), m_T = c^T W0 + "
-            "eta w* (1 - c^T)/(1 - c) (NaN unless the schedule is constant without warmup)",
+            "eta w* (1 - c^T)/(1 - c) (NaN unless the loss is squared, the population exact and "
+            "the schedule constant without warmup)",
      .dims = {"charfn_u"}, .theory_for = "expected_charfn"},
     {0},
 };
@@ -104,35 +122,73 @@ static const ts_metric_def metrics[] = {
  * below it for any alpha a sweep would use. */
 #define BLOWUP_RISK 1e100
 
+typedef enum { LOSS_SQUARED, LOSS_LOGISTIC } loss_kind;
+
+/* n samples: the inputs X [n x d] row-major, the targets y [n] (0 for the quadratic; for the
+ * logistic loss the label is folded into the row, which holds y x: the loss depends on y x only),
+ * and res [n], the derivative of the loss in each prediction (dataset_risk fills it). */
+typedef struct dataset {
+    size_t n;
+    double *x, *y, *res;
+} dataset;
+
 typedef struct problem {
-    size_t d, n;
+    size_t d;
+    loss_kind loss;
+    int labelled, exact_population, noisy; /* labelled: linear_regression's y = w*.x + e */
     double weight_decay, sigma, alpha, label_variance;
-    int noisy;
-    double *x, *y;              /* [n x d] row-major training inputs, [n] labels */
-    double *wstar;              /* [d] the teacher (0 for the quadratic) */
+    dataset train, test;        /* test.n = 0 with the exact population */
+    double *target;             /* [d] w* (linear_regression), mu (logistic), 0 (quadratic) */
     double *w, *wbar, *w0;      /* [d] the dynamics, and W0 for the theory */
-    double *grad, *noise, *res; /* [d], [d], [n] scratch; res = X w - y */
+    double *grad, *noise;       /* [d] scratch */
+    ts_logistic_moments wbar_moments; /* logistic, exact: at the latest Wbar */
+    gsl_integration_workspace *quadrature;
     ts_levy_vec law;
     gsl_rng *noise_rng;
 } problem;
 
+static void dataset_free(dataset *s)
+{
+    free(s->x);
+    free(s->y);
+    free(s->res);
+}
+
+static int dataset_alloc(dataset *s, size_t n, size_t d)
+{
+    s->n = n;
+    s->x = malloc(n * d * sizeof *s->x);
+    s->y = calloc(n, sizeof *s->y);
+    s->res = malloc(n * sizeof *s->res);
+    return s->x && s->y && s->res;
+}
+
 static void problem_free(problem *q)
 {
-    free(q->x);
-    free(q->y);
-    free(q->wstar);
+    dataset_free(&q->train);
+    dataset_free(&q->test);
+    free(q->target);
     free(q->w);
     free(q->wbar);
     free(q->w0);
     free(q->grad);
     free(q->noise);
-    free(q->res);
+    if (q->quadrature) gsl_integration_workspace_free(q->quadrature);
     if (q->noise_rng) gsl_rng_free(q->noise_rng);
 }
 
 static ts_levy_noise noise_kind(const ts_point *p)
 {
     return ts_point_is(p, "noise", "coordinate") ? TS_LEVY_COORDINATE : TS_LEVY_ISOTROPIC;
+}
+
+static double dot(const double *a, const double *b, size_t d)
+{
+    gsl_vector_const_view va = gsl_vector_const_view_array(a, d);
+    gsl_vector_const_view vb = gsl_vector_const_view_array(b, d);
+    double result;
+    gsl_blas_ddot(&va.vector, &vb.vector, &result);
+    return result;
 }
 
 static double norm2(const double *v, size_t d)
@@ -157,99 +213,157 @@ static void init_weights(problem *q, double init_scale, gsl_rng *rng)
     memcpy(q->wbar, q->w0, q->d * sizeof *q->wbar);
 }
 
-/* y = X w* + e, e ~ N(0, label_noise^2). */
-static void make_labels(problem *q, const ts_point *p, gsl_rng *r)
+/* n samples from the problem's law, from the stream r: Gaussian inputs, then
+ *   linear_regression  y = X w* + e, e ~ N(0, label_noise^2);
+ *   logistic           rows y x = mu + z (y x ~ N(mu, I) whatever y, so no label is drawn). */
+static void draw_dataset(problem *q, dataset *s, gsl_rng *r)
 {
-    double label_noise = ts_point_real(p, "label_noise");
-    q->label_variance = label_noise * label_noise;
-    gsl_matrix_const_view x = gsl_matrix_const_view_array(q->x, q->n, q->d);
-    gsl_vector_const_view wstar = gsl_vector_const_view_array(q->wstar, q->d);
-    gsl_vector_view y = gsl_vector_view_array(q->y, q->n);
-    ts_gaussian_fill(r, label_noise, q->y, q->n);
-    gsl_blas_dgemv(CblasNoTrans, 1.0, &x.matrix, &wstar.vector, 1.0, &y.vector);
+    ts_gaussian_fill(r, 1.0, s->x, s->n * q->d);
+    if (q->loss == LOSS_LOGISTIC) {
+        for (size_t i = 0; i < s->n; i++)
+            for (size_t k = 0; k < q->d; k++) s->x[i * q->d + k] += q->target[k];
+    } else if (q->labelled) {
+        gsl_matrix_const_view x = gsl_matrix_const_view_array(s->x, s->n, q->d);
+        gsl_vector_const_view wstar = gsl_vector_const_view_array(q->target, q->d);
+        gsl_vector_view y = gsl_vector_view_array(s->y, s->n);
+        ts_gaussian_fill(r, sqrt(q->label_variance), s->y, s->n);
+        gsl_blas_dgemv(CblasNoTrans, 1.0, &x.matrix, &wstar.vector, 1.0, &y.vector);
+    }
 }
 
-static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *err)
+static int out_of_memory(problem *q, ts_error *err)
+{
+    size_t d = q->d, n = q->train.n, n_test = q->test.n;
+    problem_free(q);
+    return ts_error_set(err, TS_ERUNTIME,
+                        "out of memory for dim = %zu, n_train = %zu, n_test = %zu", d, n, n_test);
+}
+
+static void read_settings(problem *q, const ts_point *p)
 {
     memset(q, 0, sizeof *q);
     q->d = (size_t)ts_point_int(p, "dim");
-    q->n = (size_t)ts_point_int(p, "n_train");
+    q->loss = ts_point_is(p, "problem", "logistic") ? LOSS_LOGISTIC : LOSS_SQUARED;
+    q->exact_population = ts_point_is(p, "population", "exact");
     q->weight_decay = ts_point_real(p, "weight_decay");
     q->sigma = ts_point_real(p, "sigma");
     q->alpha = ts_point_real(p, "levy_alpha");
     q->noisy = q->sigma > 0;
-    q->x = malloc(q->n * q->d * sizeof *q->x);
-    q->y = calloc(q->n, sizeof *q->y);
-    q->wstar = calloc(q->d, sizeof *q->wstar);
-    q->w = malloc(q->d * sizeof *q->w);
-    q->wbar = malloc(q->d * sizeof *q->wbar);
-    q->w0 = malloc(q->d * sizeof *q->w0);
-    q->grad = malloc(q->d * sizeof *q->grad);
-    q->noise = malloc(q->d * sizeof *q->noise);
-    q->res = malloc(q->n * sizeof *q->res);
+    q->labelled = ts_point_is(p, "problem", "linear_regression");
+    if (q->labelled) q->label_variance = pow(ts_point_real(p, "label_noise"), 2);
+}
+
+static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *err)
+{
+    read_settings(q, p);
+    size_t d = q->d;
+    int ok = dataset_alloc(&q->train, (size_t)ts_point_int(p, "n_train"), d);
+    if (!q->exact_population) ok &= dataset_alloc(&q->test, (size_t)ts_point_int(p, "n_test"), d);
+    q->target = calloc(d, sizeof *q->target);
+    q->w = malloc(d * sizeof *q->w);
+    q->wbar = malloc(d * sizeof *q->wbar);
+    q->w0 = malloc(d * sizeof *q->w0);
+    q->grad = malloc(d * sizeof *q->grad);
+    q->noise = malloc(d * sizeof *q->noise);
+    if (q->loss == LOSS_LOGISTIC && q->exact_population)
+        q->quadrature = gsl_integration_workspace_alloc(TS_LOGISTIC_QUADRATURE_LIMIT);
     q->noise_rng = ts_rng_new(p->seed, p->index, p->repeat);
-    if (!q->x || !q->y || !q->wstar || !q->w || !q->wbar || !q->w0 || !q->grad || !q->noise ||
-        !q->res || !q->noise_rng) {
-        problem_free(q);
-        return ts_error_set(err, TS_ERUNTIME, "out of memory for dim = %zu, n_train = %zu", q->d,
-                            q->n);
-    }
+    if (!ok || !q->target || !q->w || !q->wbar || !q->w0 || !q->grad || !q->noise ||
+        !q->noise_rng || (q->loss == LOSS_LOGISTIC && q->exact_population && !q->quadrature))
+        return out_of_memory(q, err);
     /* Unit scale: sigma eta_k^(1/alpha) multiplies each draw, since eta_k follows the schedule
      * (and sigma may be 0, which the sampler's scale may not). */
-    if (ts_levy_vec_init(&q->law, noise_kind(p), q->alpha, 1.0, q->d, err) != TS_OK) {
+    if (ts_levy_vec_init(&q->law, noise_kind(p), q->alpha, 1.0, d, err) != TS_OK) {
         problem_free(q);
         return err->code;
     }
     init_weights(q, ts_point_real(p, "init_scale"), rng);
-    /* noise_rng is borrowed for the data's and the teacher's substreams, then re-keyed. */
+    /* noise_rng is borrowed for the teacher's and the data's substreams, then re-keyed. */
     gsl_rng *aux = q->noise_rng;
-    if (ts_point_is(p, "problem", "linear_regression")) {
-        ts_rng_key(aux, p->seed, p->index, p->repeat, 3);
-        random_direction(q->wstar, q->d, ts_point_real(p, "teacher_norm"), aux);
-    }
+    ts_rng_key(aux, p->seed, p->index, p->repeat, 3);
+    if (q->labelled)
+        random_direction(q->target, d, ts_point_real(p, "teacher_norm"), aux);
+    else if (q->loss == LOSS_LOGISTIC)
+        random_direction(q->target, d, ts_point_real(p, "class_mean"), aux);
     ts_rng_key(aux, p->seed, p->index, p->repeat, 1);
-    ts_gaussian_fill(aux, 1.0, q->x, q->n * q->d);
-    if (ts_point_is(p, "problem", "linear_regression")) make_labels(q, p, aux);
+    draw_dataset(q, &q->train, aux);
+    if (q->test.n) {
+        ts_rng_key(aux, p->seed, p->index, p->repeat, 4);
+        draw_dataset(q, &q->test, aux);
+    }
     ts_rng_key(q->noise_rng, p->seed, p->index, p->repeat, 2);
     return TS_OK;
 }
 
-/* The residual X w - y into res, and the empirical risk ||X w - y||^2 / (2n). */
-static double train_risk_of(problem *q, const double *w)
+/* The mean loss of w over the samples; leaves in res the loss's derivative in each prediction,
+ * for dataset_gradient at the same w. */
+static double dataset_risk(const problem *q, dataset *s, const double *w)
 {
-    gsl_matrix_const_view x = gsl_matrix_const_view_array(q->x, q->n, q->d);
+    gsl_matrix_const_view x = gsl_matrix_const_view_array(s->x, s->n, q->d);
     gsl_vector_const_view wv = gsl_vector_const_view_array(w, q->d);
-    gsl_vector_view res = gsl_vector_view_array(q->res, q->n);
-    memcpy(q->res, q->y, q->n * sizeof *q->res);
+    gsl_vector_view res = gsl_vector_view_array(s->res, s->n);
+    memcpy(s->res, s->y, s->n * sizeof *s->res);
     gsl_blas_dgemv(CblasNoTrans, 1.0, &x.matrix, &wv.vector, -1.0, &res.vector);
-    double norm = gsl_blas_dnrm2(&res.vector);
-    return 0.5 * norm * norm / (double)q->n;
-}
-
-/* E 1/2 (w.x - w*.x - e)^2 = 1/2 ||w - w*||^2 + 1/2 label_noise^2. */
-static double test_risk_of(const problem *q, const double *w)
-{
     double sum = 0;
-    for (size_t k = 0; k < q->d; k++) sum += (w[k] - q->wstar[k]) * (w[k] - q->wstar[k]);
-    return 0.5 * (sum + q->label_variance);
+    if (q->loss == LOSS_SQUARED) {
+        double norm = gsl_blas_dnrm2(&res.vector);
+        sum = 0.5 * norm * norm;
+    } else {
+        for (size_t i = 0; i < s->n; i++) { /* res holds the margins y w.x */
+            sum += ts_softplus(-s->res[i]);
+            s->res[i] = -ts_sigmoid(-s->res[i]);
+        }
+    }
+    return sum / (double)s->n;
 }
 
-/* grad V_S(w) = X^T (X w - y) / n + wd w, with X w - y already in res (train_risk_of at w). */
-static void empirical_gradient(problem *q)
+/* grad = X^T res / n + wd w, res from dataset_risk at w. */
+static void dataset_gradient(problem *q, const dataset *s, const double *w)
 {
-    gsl_matrix_const_view x = gsl_matrix_const_view_array(q->x, q->n, q->d);
-    gsl_vector_const_view res = gsl_vector_const_view_array(q->res, q->n);
+    gsl_matrix_const_view x = gsl_matrix_const_view_array(s->x, s->n, q->d);
+    gsl_vector_const_view res = gsl_vector_const_view_array(s->res, s->n);
     gsl_vector_view g = gsl_vector_view_array(q->grad, q->d);
-    memcpy(q->grad, q->w, q->d * sizeof *q->grad);
-    gsl_blas_dgemv(CblasTrans, 1.0 / (double)q->n, &x.matrix, &res.vector, q->weight_decay,
+    memcpy(q->grad, w, q->d * sizeof *q->grad);
+    gsl_blas_dgemv(CblasTrans, 1.0 / (double)s->n, &x.matrix, &res.vector, q->weight_decay,
                    &g.vector);
 }
 
-/* Population gradient of V: wbar - w* + wd wbar. */
+/* The population risk of w. With for_gradient it also prepares population_gradient at w: the
+ * test set's res, or the logistic moments. */
+static int population_risk(problem *q, const double *w, int for_gradient, double *risk,
+                           ts_error *err)
+{
+    if (!q->exact_population) {
+        *risk = dataset_risk(q, &q->test, w);
+        return TS_OK;
+    }
+    if (q->loss == LOSS_SQUARED) { /* E 1/2 (w.x - w*.x - e)^2 */
+        double sum = 0;
+        for (size_t k = 0; k < q->d; k++) sum += (w[k] - q->target[k]) * (w[k] - q->target[k]);
+        *risk = 0.5 * (sum + q->label_variance);
+        return TS_OK;
+    }
+    ts_logistic_moments moments;
+    if (ts_logistic_moments_at(dot(w, q->target, q->d), norm2(w, q->d), for_gradient,
+                               q->quadrature, &moments, err))
+        return err->code;
+    if (for_gradient) q->wbar_moments = moments;
+    *risk = moments.risk;
+    return TS_OK;
+}
+
+/* Population gradient of V at wbar, after population_risk(wbar, for_gradient). */
 static void population_gradient(problem *q)
 {
-    for (size_t k = 0; k < q->d; k++)
-        q->grad[k] = (1.0 + q->weight_decay) * q->wbar[k] - q->wstar[k];
+    if (!q->exact_population) {
+        dataset_gradient(q, &q->test, q->wbar);
+    } else if (q->loss == LOSS_SQUARED) { /* wbar - w* + wd wbar */
+        for (size_t k = 0; k < q->d; k++)
+            q->grad[k] = (1.0 + q->weight_decay) * q->wbar[k] - q->target[k];
+    } else { /* -A mu + B wbar + wd wbar (levy_sgd.h) */
+        double a = q->wbar_moments.sigmoid, b = q->wbar_moments.curvature + q->weight_decay;
+        for (size_t k = 0; k < q->d; k++) q->grad[k] = b * q->wbar[k] - a * q->target[k];
+    }
 }
 
 static double distance_of(const problem *q)
@@ -279,8 +393,33 @@ static int blown_up(double risk)
     return !isfinite(risk) || risk > BLOWUP_RISK;
 }
 
+typedef struct risks {
+    double train, test, expected, distance;
+} risks;
+
+/* The risks at step t, in the order that leaves each gradient's inputs in place: the training
+ * set's res at W, then the population's at Wbar. */
+static int measure(problem *q, risks *now, ts_error *err)
+{
+    now->train = dataset_risk(q, &q->train, q->w);
+    if (population_risk(q, q->w, 0, &now->test, err) ||
+        population_risk(q, q->wbar, 1, &now->expected, err))
+        return err->code;
+    now->distance = distance_of(q);
+    return TS_OK;
+}
+
+static void record_series(ts_recorder *r, size_t at, const risks *now)
+{
+    ts_recorder_series(r, M_TRAIN_RISK)[at] = now->train;
+    ts_recorder_series(r, M_TEST_RISK)[at] = now->test;
+    ts_recorder_series(r, M_GAP)[at] = now->test - now->train;
+    ts_recorder_series(r, M_DISTANCE)[at] = now->distance;
+    ts_recorder_series(r, M_EXPECTED_RISK)[at] = now->expected;
+}
+
 static ts_status iterate(problem *q, const ts_point *p, ts_optim *opt, const ts_schedule *sched,
-                         ts_recorder *r)
+                         ts_recorder *r, ts_error *err)
 {
     int64_t steps = ts_point_int(p, "steps");
     size_t next = 0;
@@ -289,25 +428,19 @@ static ts_status iterate(problem *q, const ts_point *p, ts_optim *opt, const ts_
     *sup_gap = -INFINITY;
     *sup_distance = 0;
     for (int64_t t = 0;; t++) {
-        double train = train_risk_of(q, q->w), test = test_risk_of(q, q->w);
-        double expected = test_risk_of(q, q->wbar), distance = distance_of(q);
-        if (test - train > *sup_gap) *sup_gap = test - train;
-        if (distance > *sup_distance) *sup_distance = distance;
-        if (next < r->layout.nrecords && r->times[next] == t) {
-            ts_recorder_series(r, M_TRAIN_RISK)[next] = train;
-            ts_recorder_series(r, M_TEST_RISK)[next] = test;
-            ts_recorder_series(r, M_GAP)[next] = test - train;
-            ts_recorder_series(r, M_DISTANCE)[next] = distance;
-            ts_recorder_series(r, M_EXPECTED_RISK)[next] = expected;
-            next++;
-        }
-        if (blown_up(train) || blown_up(test) || blown_up(expected)) return TS_DIVERGED;
+        risks now;
+        if (measure(q, &now, err)) return TS_FAILED;
+        if (now.test - now.train > *sup_gap) *sup_gap = now.test - now.train;
+        if (now.distance > *sup_distance) *sup_distance = now.distance;
+        if (next < r->layout.nrecords && r->times[next] == t) record_series(r, next++, &now);
+        if (blown_up(now.train) || blown_up(now.test) || blown_up(now.expected))
+            return TS_DIVERGED;
         if (t == steps) {
-            *ts_recorder_scalar(r, M_FINAL_GAP) = test - train;
+            *ts_recorder_scalar(r, M_FINAL_GAP) = now.test - now.train;
             return TS_DONE;
         }
         double lr = ts_schedule_lr(sched, t);
-        empirical_gradient(q); /* uses X w - y from train_risk_of above */
+        dataset_gradient(q, &q->train, q->w);
         ts_optim_step(opt, q->w, q->grad, lr);
         population_gradient(q);
         ts_optim_step(opt, q->wbar, q->grad, lr);
@@ -326,9 +459,11 @@ static void record_charfn(const problem *q, const ts_point *p, ts_recorder *r)
     }
 }
 
-/* The finite-T law of Wbar_T,k (header comment), valid for a constant step only. */
+/* The finite-T law of Wbar_T,k (header comment): the linear recursion needs the squared loss
+ * with the exact population, and the closed form a constant step. */
 static void record_theory_charfn(const problem *q, const ts_point *p, ts_recorder *r)
 {
+    if (q->loss != LOSS_SQUARED || !q->exact_population) return;
     if (!ts_point_is(p, "schedule", "constant") || ts_point_real(p, "warmup") != 0) return;
     size_t nu;
     const double *u = ts_point_list(p, "charfn_u", &nu);
@@ -341,7 +476,7 @@ static void record_theory_charfn(const problem *q, const ts_point *p, ts_recorde
     for (size_t j = 0; j < nu; j++) {
         double sum = 0;
         for (size_t k = 0; k < q->d; k++)
-            sum += cos(u[j] * (contraction * q->w0[k] + pull * q->wstar[k]));
+            sum += cos(u[j] * (contraction * q->w0[k] + pull * q->target[k]));
         ts_recorder_scalar(r, M_THEORY_CHARFN)[j] =
             sum / (double)q->d * exp(-pow(fabs(u[j] * s), q->alpha) * geometric);
     }
@@ -369,26 +504,35 @@ static ts_status run(const ts_point *p, gsl_rng *rng, ts_recorder *r, ts_error *
         return TS_FAILED;
     }
     record_theory_charfn(&q, p, r);
-    ts_status status = iterate(&q, p, &opt, &sched, r);
+    ts_status status = iterate(&q, p, &opt, &sched, r, err);
     if (status == TS_DONE) record_charfn(&q, p, r);
     ts_optim_free(&opt);
     problem_free(&q);
     return status;
 }
 
-/* Per step: two n x d matrix-vector products, and a noise vector (a few transcendentals per
- * coordinate, counted as 20 multiply-adds). */
+/* Test-set samples a point holds (0 with the exact population). */
+static double test_samples(const ts_point *p)
+{
+    return ts_point_is(p, "population", "test_set") ? (double)ts_point_int(p, "n_test") : 0.0;
+}
+
+/* Per step: two n x d matrix-vector products on the training set, three on a test set, a noise
+ * vector (a few transcendentals per coordinate, counted as 20 multiply-adds); the logistic
+ * quadrature takes some thousand evaluations of exp and log1p (counted as 2 10^4). */
 static double cost(const ts_point *p)
 {
     double d = (double)ts_point_int(p, "dim"), n = (double)ts_point_int(p, "n_train");
-    double steps = (double)ts_point_int(p, "steps");
-    return d * n + d * steps * (2.0 * n + 20.0);
+    double steps = (double)ts_point_int(p, "steps"), n_test = test_samples(p);
+    int quadrature = ts_point_is(p, "problem", "logistic") && n_test == 0;
+    return d * (n + n_test) + steps * (d * (2.0 * n + 3.0 * n_test + 20.0) + 2e4 * quadrature);
 }
 
 static size_t memory(const ts_point *p)
 {
     size_t d = (size_t)ts_point_int(p, "dim"), n = (size_t)ts_point_int(p, "n_train");
-    return sizeof(double) * (n * d + 6 * d + 2 * n);
+    size_t n_test = (size_t)test_samples(p);
+    return sizeof(double) * ((n + n_test) * (d + 2) + 6 * d);
 }
 
 const ts_experiment ts_experiment_levy_sgd = {

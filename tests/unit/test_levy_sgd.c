@@ -9,6 +9,9 @@
 
 #include "tailsweep/grid.h"
 #include "tailsweep/rng.h"
+#include "tailsweep/variates.h"
+
+#include "../../src/experiments/levy_sgd.h"
 
 enum {
     M_TRAIN_RISK, M_TEST_RISK, M_GAP, M_DISTANCE, M_EXPECTED_RISK,
@@ -281,6 +284,39 @@ START_TEST(isotropic_noise_has_the_stable_marginal_below_alpha_two)
 }
 END_TEST
 
+/* The least-squares slope of ln(time-averaged distance) against ln n_train, d = 10, Gaussian
+ * noise (alpha = 2, sigma = 1), over the records after burn_in steps, R repeats per n. */
+static double decoupling_slope(const char *problem, double eta, int64_t steps, int64_t burn_in,
+                               int nn, int repeats)
+{
+    const int64_t ns[] = {100, 400, 1600, 6400};
+    double sx = 0, sy = 0, sxx = 0, sxy = 0;
+    for (int i = 0; i < nn; i++) {
+        ts_grid *g = new_grid();
+        set_choice(g, "problem", problem);
+        set_int(g, "dim", 10);
+        set_int(g, "n_train", ns[i]);
+        set_real(g, "levy_alpha", 2.0);
+        set_real(g, "sigma", 1.0);
+        set_real(g, "step_size", eta);
+        set_int(g, "steps", steps);
+        set_linear_record(g, steps, 101);
+        fixture *f = prepare(g);
+        double sum = 0;
+        int count = 0;
+        for (int rep = 0; rep < repeats; rep++) {
+            ck_assert_int_eq(run(f, (uint32_t)rep), TS_DONE);
+            double *dist = ts_recorder_series(&f->r, M_DISTANCE);
+            for (size_t k = 0; k < f->r.layout.nrecords; k++)
+                if (f->r.times[k] >= burn_in) sum += dist[k], count++;
+        }
+        double x = log((double)ns[i]), y = log(sum / count);
+        sx += x, sy += y, sxx += x * x, sxy += x * y;
+        teardown(f);
+    }
+    return (nn * sxy - sx * sy) / (nn * sxx - sx * sx);
+}
+
 START_TEST(decoupling_distance_shrinks_like_sqrt_d_over_n)
 {
     /* W - Wbar is driven by eta (I - S) Wbar, and ||S - I|| ~ sqrt(d / n) for n >> d, so the
@@ -293,35 +329,163 @@ START_TEST(decoupling_distance_shrinks_like_sqrt_d_over_n)
      * (d/n = 0.1; seen: -0.54). Tolerance 0.1 (0.25 with R = 1 and a narrower span under
      * valgrind). */
     const int valgrind = RUNNING_ON_VALGRIND;
-    const int64_t ns[] = {100, 400, 1600, 6400};
-    const int nn = valgrind ? 3 : 4, repeats = valgrind ? 1 : 4;
-    const int64_t steps = valgrind ? 400 : 2000;
-    const double tol = valgrind ? 0.25 : 0.1;
-    double sx = 0, sy = 0, sxx = 0, sxy = 0;
-    for (int i = 0; i < nn; i++) {
-        ts_grid *g = new_grid();
-        set_int(g, "dim", 10);
-        set_int(g, "n_train", ns[i]);
-        set_real(g, "levy_alpha", 2.0);
-        set_real(g, "sigma", 1.0);
-        set_real(g, "step_size", 0.1);
-        set_int(g, "steps", steps);
-        set_linear_record(g, steps, 101);
-        fixture *f = prepare(g);
-        double sum = 0;
-        int count = 0;
-        for (int rep = 0; rep < repeats; rep++) {
-            ck_assert_int_eq(run(f, (uint32_t)rep), TS_DONE);
-            double *dist = ts_recorder_series(&f->r, M_DISTANCE);
-            for (size_t k = 0; k < f->r.layout.nrecords; k++)
-                if (f->r.times[k] >= 100) sum += dist[k], count++;
+    double slope = decoupling_slope("quadratic", 0.1, valgrind ? 400 : 2000, 100,
+                                    valgrind ? 3 : 4, valgrind ? 1 : 4);
+    ck_assert_msg(fabs(slope + 0.5) <= (valgrind ? 0.25 : 0.1), "slope %g", slope);
+}
+END_TEST
+
+START_TEST(logistic_decoupling_distance_shrinks_like_sqrt_d_over_n)
+{
+    /* The same law for the logistic loss: the empirical gradient differs from the population one
+     * by O(sqrt(d / n)) near the path, so W - Wbar does too, if and only if the population
+     * gradient (the quadrature) is right: with a wrong one Wbar would relax to another point and
+     * the distance would not vanish as n grows. The Hessian near the path is B I + O(||mu||)
+     * (levy_sgd.h) with B = E sigma(v) sigma(-v) in [0.1, 0.25] for these margins, so the
+     * relaxation time is 1 / (eta B) <= 20 steps at eta = 0.5: the burn-in of 200 steps is 10 of
+     * them. The spread and bias are as for the quadratic (previous test), tolerance 0.1 (0.25
+     * under valgrind with one repeat and three n). */
+    const int valgrind = RUNNING_ON_VALGRIND;
+    double slope = decoupling_slope("logistic", 0.5, valgrind ? 600 : 2000, 200,
+                                    valgrind ? 3 : 4, valgrind ? 1 : 4);
+    ck_assert_msg(fabs(slope + 0.5) <= (valgrind ? 0.25 : 0.1), "slope %g", slope);
+}
+END_TEST
+
+static ts_logistic_moments moments_at(double m, double s)
+{
+    gsl_integration_workspace *ws = gsl_integration_workspace_alloc(TS_LOGISTIC_QUADRATURE_LIMIT);
+    ts_logistic_moments out;
+    ts_error err;
+    ck_assert_msg(ts_logistic_moments_at(m, s, 1, ws, &out, &err) == TS_OK, "%s", err.msg);
+    gsl_integration_workspace_free(ws);
+    return out;
+}
+
+static const double margin_means[] = {-4, -0.5, 0, 0.3, 2, 7};
+static const double margin_sds[] = {1e-3, 0.2, 1, 3, 10, 40};
+
+START_TEST(logistic_moments_obey_the_reflection_identities)
+{
+    /* softplus(x) - softplus(-x) = x and sigma(x) + sigma(-x) = 1, with v -> -v mapping
+     * N(m, s^2) to N(-m, s^2): R(m) - R(-m) = -m, A(m) + A(-m) = 1, B(m) = B(-m), exactly; the
+     * quadrature's 1e-10 relative accuracy bounds the error. */
+    for (size_t i = 0; i < sizeof margin_means / sizeof *margin_means; i++)
+        for (size_t j = 0; j < sizeof margin_sds / sizeof *margin_sds; j++) {
+            double m = margin_means[i], s = margin_sds[j];
+            ts_logistic_moments plus = moments_at(m, s), minus = moments_at(-m, s);
+            double scale = fabs(plus.risk) + fabs(minus.risk);
+            ck_assert_msg(fabs(plus.risk - minus.risk + m) <= 1e-9 * scale, "R at m=%g s=%g", m,
+                          s);
+            ck_assert_msg(fabs(plus.sigmoid + minus.sigmoid - 1) <= 1e-9, "A at m=%g s=%g", m, s);
+            ck_assert_msg(fabs(plus.curvature - minus.curvature) <= 1e-9 * plus.curvature,
+                          "B at m=%g s=%g", m, s);
         }
-        double x = log((double)ns[i]), y = log(sum / count);
-        sx += x, sy += y, sxx += x * x, sxy += x * y;
-        teardown(f);
+}
+END_TEST
+
+START_TEST(logistic_moments_are_the_derivatives_of_the_risk)
+{
+    /* dR/dm = E softplus'(-v) (-1) = -A and, by Stein's lemma, dR/ds = E[-sigma(-v) G] =
+     * s E sigma(v) sigma(-v) = s B. Central differences with h = 1e-4 max(s, 1) have a
+     * truncation error h^2 |third derivative| / 6 < 1e-9 and a rounding error near
+     * 1e-10 R / h ~ 1e-6 R / s: tolerance 1e-5 (1 + R / s), relative to the larger of the
+     * derivative and 1e-3. */
+    for (size_t i = 0; i < sizeof margin_means / sizeof *margin_means; i++)
+        for (size_t j = 1; j < sizeof margin_sds / sizeof *margin_sds; j++) {
+            double m = margin_means[i], s = margin_sds[j], h = 1e-4 * (s > 1 ? s : 1);
+            ts_logistic_moments at = moments_at(m, s);
+            double dm = (moments_at(m + h, s).risk - moments_at(m - h, s).risk) / (2 * h);
+            double ds = (moments_at(m, s + h).risk - moments_at(m, s - h).risk) / (2 * h);
+            double tol = 1e-5 * (1 + at.risk / s);
+            ck_assert_msg(fabs(dm + at.sigmoid) <= tol * fmax(at.sigmoid, 1e-3),
+                          "dR/dm %.12g vs -A %.12g at m=%g s=%g", dm, -at.sigmoid, m, s);
+            ck_assert_msg(fabs(ds - s * at.curvature) <= tol * fmax(s * at.curvature, 1e-3),
+                          "dR/ds %.12g vs sB %.12g at m=%g s=%g", ds, s * at.curvature, m, s);
+        }
+}
+END_TEST
+
+START_TEST(logistic_moments_match_monte_carlo)
+{
+    /* N standard normal draws: each sample mean is within 5 standard errors (from the sample
+     * standard deviation) of the integral. */
+    const size_t n = RUNNING_ON_VALGRIND ? 20000 : 400000;
+    double *g = malloc(n * sizeof *g);
+    gsl_rng *rng = ts_rng_new(SEED, 7, 0);
+    ts_gaussian_fill(rng, 1.0, g, n);
+    const double cases[][2] = {{0.3, 1}, {-2, 5}, {1.5, 0.4}, {4, 30}};
+    for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
+        double m = cases[c][0], s = cases[c][1];
+        ts_logistic_moments exact = moments_at(m, s);
+        double sum[3] = {0}, sum2[3] = {0};
+        for (size_t i = 0; i < n; i++) {
+            double v = m + s * g[i];
+            double x[3] = {ts_softplus(-v), ts_sigmoid(-v), ts_sigmoid(v) * ts_sigmoid(-v)};
+            for (int k = 0; k < 3; k++) sum[k] += x[k], sum2[k] += x[k] * x[k];
+        }
+        double want[3] = {exact.risk, exact.sigmoid, exact.curvature};
+        for (int k = 0; k < 3; k++) {
+            double mean = sum[k] / n, sd = sqrt((sum2[k] / n - mean * mean) * n / (n - 1.0));
+            ck_assert_msg(fabs(mean - want[k]) <= 5 * sd / sqrt((double)n),
+                          "moment %d at m=%g s=%g: %.8g vs %.8g (sd %g)", k, m, s, mean, want[k],
+                          sd);
+        }
     }
-    double slope = (nn * sxy - sx * sy) / (nn * sxx - sx * sx);
-    ck_assert_msg(fabs(slope + 0.5) <= tol, "slope %g", slope);
+    gsl_rng_free(rng);
+    free(g);
+}
+END_TEST
+
+/* Runs `problem` with the exact population and with a test set of n_test samples, on the same
+ * point (the same streams); fills f[0], f[1]. */
+static void run_both_populations(fixture *f[2], const char *problem, int64_t n_test)
+{
+    for (int mode = 0; mode < 2; mode++) {
+        ts_grid *g = new_grid();
+        set_choice(g, "problem", problem);
+        set_choice(g, "population", mode ? "test_set" : "exact");
+        set_int(g, "n_test", n_test);
+        set_int(g, "dim", 20);
+        set_int(g, "n_train", 50);
+        set_real(g, "levy_alpha", 1.5);
+        set_int(g, "steps", 200);
+        set_linear_record(g, 200, 11);
+        f[mode] = prepare(g);
+        ck_assert_int_eq(run(f[mode], 0), TS_DONE);
+    }
+}
+
+START_TEST(test_set_risk_estimates_the_exact_population_risk)
+{
+    /* W's path depends on the training set and the noise only, so population: exact and
+     * test_set see the same W_t (the train risks agree exactly), and the test set's mean loss
+     * estimates R(W_t). For the squared loss the residual (w - w*).x - e is N(0, 2R), so the loss
+     * r^2/2 has standard deviation sqrt(2) R: at every record the estimate is within
+     * 5 sqrt(2) R / sqrt(n_test). For the logistic loss, softplus is 1-Lipschitz, so by the
+     * Gaussian Poincare inequality the loss's standard deviation is at most sd v = ||W_t||, which
+     * the run does not record: on this path (50 samples in 20 dimensions are nearly separable,
+     * so ||W_t|| grows like log t) it stays below 3.5 (measured), and the tolerance takes 4. A
+     * path leaving that ball would make the test fail, never pass wrongly. The quadrature itself
+     * is checked tightly by logistic_moments_match_monte_carlo. */
+    const int64_t n_test = RUNNING_ON_VALGRIND ? 2000 : 20000;
+    const char *problems[] = {"quadratic", "linear_regression", "logistic"};
+    for (int k = 0; k < 3; k++) {
+        fixture *f[2];
+        run_both_populations(f, problems[k], n_test);
+        double *exact = ts_recorder_series(&f[0]->r, M_TEST_RISK);
+        double *estimate = ts_recorder_series(&f[1]->r, M_TEST_RISK);
+        for (size_t t = 0; t < f[0]->r.layout.nrecords; t++) {
+            double sd = k < 2 ? sqrt(2.0) * exact[t] : 4.0;
+            double tol = 5 * sd / sqrt((double)n_test);
+            ck_assert_msg(fabs(estimate[t] - exact[t]) <= tol, "%s record %zu: %g vs %g (tol %g)",
+                          problems[k], t, estimate[t], exact[t], tol);
+            ck_assert(ts_recorder_series(&f[0]->r, M_TRAIN_RISK)[t] ==
+                      ts_recorder_series(&f[1]->r, M_TRAIN_RISK)[t]);
+        }
+        teardown(f[0]);
+        teardown(f[1]);
+    }
 }
 END_TEST
 
@@ -429,6 +593,11 @@ static Suite *levy_sgd_suite(void)
     tcase_add_test(tc, stationary_characteristic_function_matches_stable_law_below_alpha_two);
     tcase_add_test(tc, isotropic_noise_has_the_stable_marginal_below_alpha_two);
     tcase_add_test(tc, decoupling_distance_shrinks_like_sqrt_d_over_n);
+    tcase_add_test(tc, logistic_decoupling_distance_shrinks_like_sqrt_d_over_n);
+    tcase_add_test(tc, logistic_moments_obey_the_reflection_identities);
+    tcase_add_test(tc, logistic_moments_are_the_derivatives_of_the_risk);
+    tcase_add_test(tc, logistic_moments_match_monte_carlo);
+    tcase_add_test(tc, test_set_risk_estimates_the_exact_population_risk);
     tcase_add_test(tc, noiseless_linear_regression_expected_dynamics_contracts_to_teacher);
     tcase_add_test(tc, noiseless_linear_regression_converges_to_least_squares_gap);
     tcase_add_test(tc, step_beyond_two_diverges);
