@@ -12,6 +12,7 @@
 #include "tailsweep/checkpoint.h"
 #include "tailsweep/engine.h"
 #include "tailsweep/rng.h"
+#include "tailsweep/variates.h"
 
 static double now(void)
 {
@@ -260,6 +261,16 @@ static int compute(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt
     return rc;
 }
 
+/* "host (vector math)": the batched Levy and Gaussian fills use glibc's vector math in a variant
+ * that depends on the CPU (variates.h), and two variants may differ in the last bits, so each
+ * run's provenance says which one made its numbers. */
+static void host_and_vector_math(char host[TS_HOST_MAX])
+{
+    char name[TS_HOST_MAX] = "";
+    gethostname(name, sizeof name - 1);
+    snprintf(host, TS_HOST_MAX, "%.*s (%s)", TS_HOST_MAX - 16, name, ts_levy_fill_isa());
+}
+
 int ts_engine_run(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt,
                   ts_run_summary *summary, ts_error *err)
 {
@@ -283,7 +294,7 @@ int ts_engine_run(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt,
     runner r = {.grid = g, .rng = ts_rng_new(g->seed, 0, 0),
                 .values = malloc(g->nparams * sizeof(ts_value) + 1), .parts = parts,
                 .sha = sha, .sync_seconds = opt->sync_seconds, .rank = rank};
-    gethostname(r.host, sizeof r.host - 1);
+    host_and_vector_math(r.host);
     if (!parts || !finished || !r.rng || !r.values)
         rc = ts_error_set(err, TS_ERUNTIME, "out of memory");
     rc = agree_status(comm, rc, err);

@@ -8,6 +8,8 @@ evaluates at t = 0.
 """
 import os
 import re
+import re
+import socket
 import subprocess
 import sys
 
@@ -130,6 +132,16 @@ def test_every_run_finished(plain):
     _, ds = plain
     assert np.all(ds.status.values == 1)
     assert not np.any(np.isnan(ds.loss.values))
+
+
+def test_provenance_names_the_host_and_its_vector_math_variant(plain):
+    path, _ = plain
+    hostname = socket.gethostname()
+    with xr.open_dataset(path, engine="h5netcdf", group="provenance") as prov:
+        hosts = {str(h) for h in np.ravel(prov.host.values)}
+    assert hosts, "no provenance/host"
+    for host in hosts:
+        assert re.fullmatch(re.escape(hostname) + r" \((avx2|sse2|scalar)\)", host), host
 
 
 def test_selecting_by_coordinate_gives_the_initial_loss_of_the_closed_form(plain):
