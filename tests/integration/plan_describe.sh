@@ -59,4 +59,10 @@ check "a bad option value exits 2" test "$rc" -eq 2
 "$TAILSWEEP" run "$SCRATCH/missing.yaml" 2>"$SCRATCH/err"; rc=$?
 check "a missing spec exits 2" test "$rc" -eq 2
 check "a missing spec is named" grep -q "missing.yaml" "$SCRATCH/err"
+
+# Every shipped spec is valid: plan checks each of its points.
+for spec in "$top_srcdir"/jobs/*.yaml; do
+    "$TAILSWEEP" plan "$spec" >/dev/null 2>"$SCRATCH/err"
+    check "$(basename "$spec") plans (exit 0)" test $? -eq 0
+done
 finish
