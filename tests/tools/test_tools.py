@@ -1,9 +1,10 @@
 """The analysis package (tools/) and `tailsweep export --csv`, over archives the real binary writes.
 
-Every archive here comes from `$TAILSWEEP run` on a small spec (quadratic, bigram, synthetic)
-written into a temporary directory (tests needing one skip when TAILSWEEP is unset). The package is imported from the
-source tree (tools/), its console scripts run as `python -m tailsweep_tools`, and one test
-installs it with pip into a fresh virtual environment with the network unreachable.
+Every archive here comes from `$TAILSWEEP run` on a small spec (quadratic, bigram, levy_sgd,
+synthetic) written into a temporary directory (tests needing one skip when TAILSWEEP is unset).
+The package is imported from the source tree (tools/), its console scripts run as
+`python -m tailsweep_tools`, and one test installs it with pip into a fresh virtual environment
+with the network unreachable.
 
 The exact law the fit must recover (test_fit_recovers_the_linear_growth_of_the_loss_with_dim):
 the quadratic experiment has f(w_t) = 1/2 sum_k lambda_k (1 - eta lambda_k)^(2t) w*_k^2 with
@@ -37,7 +38,8 @@ sys.dont_write_bytecode = True
 import tailsweep_tools as tt  # noqa: E402
 from tailsweep_tools import cli  # noqa: E402
 from tailsweep_tools.plot import plot_metric  # noqa: E402
-from tailsweep_tools.figures import FIGURES, make_figure, tuned_steps_to_eps  # noqa: E402
+from tailsweep_tools.figures import (FIGURES, make_figure, time_average,  # noqa: E402
+                                     tuned_steps_to_eps)
 
 TAILSWEEP = os.environ.get("TAILSWEEP")
 PYTHON = os.environ.get("PYTHON") or sys.executable
@@ -122,6 +124,44 @@ sweep:
   outcome: [done, diverge, fail]
 """
 
+# Heavy-tailed SGD (Dupuis & Viallard; jobs/levy_sgd.yaml in miniature): the gap against alpha
+# across problems, dims and seeds.
+LEVY_SPEC = """\
+experiment: levy_sgd
+seed: 7
+repeats: 3
+params:
+  n_train: 100
+  sigma: 0.5
+  steps: 200
+  record: {log: 20}
+sweep:
+  problem: [quadratic, logistic]
+  levy_alpha: [1.4, 1.7, 2.0]
+  dim: [5, 20]
+"""
+
+# The decoupling distance against n_train at d = 10, Gaussian noise (alpha = 2, sigma = 1), as in
+# tests/unit/test_levy_sgd.c: linear records, so that the second half of the run (the part the
+# time average uses) holds 51 of them.
+DISTANCE_NS = [100, 400, 1600]
+DISTANCE_REPEATS = 8
+DISTANCE_SPEC = f"""\
+experiment: levy_sgd
+seed: 2027
+repeats: {DISTANCE_REPEATS}
+params:
+  problem: quadratic
+  dim: 10
+  levy_alpha: 2.0
+  sigma: 1.0
+  step_size: 0.1
+  steps: 1000
+  record: {{linear: 101}}
+sweep:
+  n_train: {DISTANCE_NS}
+"""
+
 
 def run_sweep(directory, text, name, *extra, status=0):
     spec = directory / (name + ".yaml")
@@ -162,6 +202,16 @@ def bigram(tmp_path_factory):
 @pytest.fixture(scope="module")
 def outcomes(tmp_path_factory):
     return archive(tmp_path_factory, OUTCOMES_SPEC, "outcomes", status=3)
+
+
+@pytest.fixture(scope="module")
+def levy(tmp_path_factory):
+    return archive(tmp_path_factory, LEVY_SPEC, "levy")
+
+
+@pytest.fixture(scope="module")
+def levy_distance(tmp_path_factory):
+    return archive(tmp_path_factory, DISTANCE_SPEC, "levy_distance")
 
 
 @pytest.fixture(scope="module")
@@ -513,6 +563,230 @@ def test_figure_refuses_an_archive_of_another_experiment(grid):
         other = ds.assign_attrs(experiment="bigram")
         with pytest.raises(ValueError, match="draws a quadratic archive"):
             make_figure("quadratic-curves", other)
+
+
+# ------------------------------------------------------------------ levy_sgd: figures, Kendall tau
+
+
+def test_every_levy_sgd_figure_is_drawn_from_an_archive(levy, levy_distance, tmp_path, capsys):
+    names = [name for name, f in FIGURES.items() if f.experiment == "levy_sgd"]
+    assert {"levy-gap-vs-alpha", "levy-distance"} <= set(names)
+    for name in names:
+        out = tmp_path / (name + ".png")
+        assert cli.figure_main([name, str(levy), "-o", str(out)]) == 0, capsys.readouterr().err
+        assert_drawn_png(out, min_width=600, min_height=400)  # two problems, two metric rows
+    # Swept n_train (one problem, one dim): x is n_train, one column of panels.
+    out = tmp_path / "distance-n_train.png"
+    proc = tool("figure", "levy-distance", levy_distance, "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert_drawn_png(out, min_height=400)
+
+
+def test_gap_figure_draws_each_dims_repeat_mean_against_alpha_per_problem(levy):
+    with tt.open_archive(levy) as ds:
+        assert tt.count_status(ds)["done"] == ds.status.size  # so every run enters each mean
+        fig = make_figure("levy-gap-vs-alpha", ds)
+        problems = list(ds.problem.values)
+        panels = [(metric, p) for metric in ("final_gap", "sup_gap") for p in problems]
+        assert len(fig.axes) == len(panels)
+        for ax, (metric, problem) in zip(fig.axes, panels):
+            assert ax.get_ylabel() == metric and ax.get_title() == f"problem={problem}"
+            assert ax.get_yscale() == "symlog"  # the gap changes sign
+            curves = [line for line in ax.lines if line.get_marker() == "o"]
+            assert [c.get_label() for c in curves] == [f"dim={d}" for d in ds.dim.values]
+            for k, curve in enumerate(curves):
+                np.testing.assert_allclose(curve.get_xdata(), ds.levy_alpha.values)
+                want = ds[metric].sel(problem=problem).isel(dim=k).mean("repeat")
+                np.testing.assert_allclose(curve.get_ydata(), want.values, rtol=1e-12)
+
+
+def test_distance_figure_draws_one_fitted_slope_per_alpha_in_each_panel(levy):
+    with tt.open_archive(levy) as ds:
+        fig = make_figure("levy-distance", ds)
+        with_average = ds.assign(mean_distance=time_average(ds, "distance"))
+        problems = list(ds.problem.values)
+        panels = [(metric, p) for metric in ("mean_distance", "sup_distance") for p in problems]
+        assert len(fig.axes) == len(panels)
+        for ax, (metric, problem) in zip(fig.axes, panels):
+            assert ax.get_xlabel() == "dim" and ax.get_ylabel() == metric
+            assert ax.get_xscale() == ax.get_yscale() == "log"
+            fits = [line for line in ax.lines if line.get_linestyle() == ":"]
+            table = tt.fit_exponent(tt.select(with_average, problem=problem), metric, "dim")
+            assert len(fits) == len(table) == ds.sizes["levy_alpha"]
+            for line, (_, row) in zip(fits, table.iterrows()):
+                assert line.get_label().startswith(
+                    f"levy_alpha={row.levy_alpha:g}: slope {row.exponent:.2f} [")
+
+
+def series_dataset(times, values):
+    """A minimal archive-shaped Dataset: distance [run, repeat, record] over record times."""
+    values = np.asarray(values, dtype=float)
+    dims = ("run", "repeat", "record")
+    coords = {"run": np.arange(values.shape[0]), "repeat": np.arange(values.shape[1]),
+              "record": np.arange(values.shape[2]), "iteration": ("record", times)}
+    return xr.Dataset({"distance": xr.DataArray(values, dims=dims, coords=coords,
+                                                attrs={"kind": "series"})})
+
+
+def test_time_average_integrates_over_the_second_half_whatever_the_record_spacing():
+    # Log-spaced records, as {log: N} gives: a mean over records would favour early times.
+    times = np.unique(np.round(np.geomspace(1, 1000, 30))).astype(int)
+    times = np.concatenate([[0], times])
+    start = times[times >= 500][0]
+    ramp = 3.0 + 2.0 * times                     # the trapezoid rule is exact for a line
+    transient = np.where(times < 500, 1e6, 7.0)  # what happens before T/2 does not count
+    ds = series_dataset(times, [[ramp, 2 * ramp], [transient, transient]])
+    average = time_average(ds, "distance")
+    assert average.dims == ("run", "repeat") and average.attrs["kind"] == "scalar"
+    line_mean = 3.0 + 2.0 * (start + 1000) / 2  # (1/(T - t0)) int_t0^T (3 + 2t) dt
+    np.testing.assert_allclose(average.values, [[line_mean, 2 * line_mean], [7.0, 7.0]],
+                               rtol=1e-12)
+    # Only the last record in the second half: its value is the average.
+    sparse = series_dataset([0, 10, 100, 1000], [[[5.0, 4.0, 3.0, 2.0]]])
+    assert time_average(sparse, "distance").values.item() == 2.0
+
+
+def test_time_averaged_distance_falls_like_one_over_sqrt_n_train(levy_distance):
+    """||W - Wbar|| ~ sqrt(d / n) ||Wbar|| (PAPERS.md section 3; figures.levy_distance): the
+    fitted exponent in n_train must be -1/2, for the time average and for the sup.
+
+    Tolerance, as in tests/unit/test_levy_sgd.c: the time average of one run has a relative
+    spread near 0.14 (S and the noise path are random; measured below), so the mean of R = 8
+    runs has an sd near 0.14 / sqrt(8) = 0.05 in log. Over ln n centred at (-1, 0, 1) ln 4 the
+    least-squares slope then has sd 0.05 / (sqrt(2) ln 4) = 0.025 (computed below from the
+    archive's own spread, and required to stay under 0.035). The finite-n bias: ||S - I|| ~
+    sqrt(d/n) (1 + O(sqrt(d/n))) with d/n up to 0.1 steepens the slope (seen: -0.54 on average
+    over 12 seeds). Tolerance 0.15 = bias 0.05 + 4 sd: a correct exponent fails with
+    probability under 1e-4 for a changed seed; an exponent of 0 or -1 cannot pass.
+    """
+    with tt.open_archive(levy_distance) as ds:
+        ds = ds.assign(mean_distance=time_average(ds, "distance"))
+        for metric in ("mean_distance", "sup_distance"):
+            runs = ds[metric].transpose("n_train", "repeat").values
+            centred = np.log(DISTANCE_NS) - np.mean(np.log(DISTANCE_NS))
+            point_sd = runs.std(axis=1, ddof=1) / runs.mean(axis=1) / math.sqrt(runs.shape[1])
+            slope_sd = math.sqrt(np.sum(centred ** 2 * point_sd ** 2)) / np.sum(centred ** 2)
+            assert slope_sd < 0.035, (metric, slope_sd)
+            table = tt.fit_exponent(ds, metric, "n_train", n_boot=0)
+            assert table.runs.iloc[0] == len(DISTANCE_NS) * DISTANCE_REPEATS
+            assert abs(table.exponent.iloc[0] + 0.5) <= 0.15, (metric, table.exponent.iloc[0])
+
+
+def levy_like(values, alphas, status=None):
+    """A minimal archive-shaped Dataset: y [problem, levy_alpha, dim, repeat]."""
+    values = np.asarray(values, dtype=float)
+    dims = ("problem", "levy_alpha", "dim", "repeat")
+    coords = {"problem": ["quadratic", "logistic"][:values.shape[0]], "levy_alpha": alphas,
+              "dim": 5 * (1 + np.arange(values.shape[2])), "repeat": np.arange(values.shape[3])}
+    status = np.ones(values.shape, np.int8) if status is None else status
+    return xr.Dataset({"y": xr.DataArray(values, dims=dims, coords=coords,
+                                         attrs={"kind": "scalar"}),
+                       "status": xr.DataArray(status, dims=dims, coords=coords)})
+
+
+def pair_count_tau(x, y):
+    """Kendall's tau-b by its definition, counting pairs (no scipy): (concordant - discordant)
+    / sqrt((pairs - pairs tied in x) (pairs - pairs tied in y))."""
+    concordant = discordant = tied_x = tied_y = 0
+    for i in range(len(x)):
+        for j in range(i + 1, len(x)):
+            sign = np.sign(x[i] - x[j]) * np.sign(y[i] - y[j])
+            concordant += sign > 0
+            discordant += sign < 0
+            tied_x += x[i] == x[j]
+            tied_y += y[i] == y[j]
+    pairs = len(x) * (len(x) - 1) / 2
+    return (concordant - discordant) / math.sqrt((pairs - tied_x) * (pairs - tied_y))
+
+
+def test_kendall_tau_is_one_for_an_increasing_relation_and_minus_one_for_a_decreasing_one():
+    """Per problem, y is a function of alpha alone (the same for every dim and repeat): every
+    pair with different alphas is concordant (exp) or discordant (-alpha^3), tau-b = +-1.
+
+    The p-value: under tau = 0, tau-b over n = 60 runs has sd about sqrt(2 (2n + 5) / (9 n
+    (n - 1))) = 0.09, a little more with 4 tied groups of 15; tau = 1 is more than 8 sd away,
+    so p < 1e-6 with room to spare."""
+    alphas = np.array([1.1, 1.4, 1.7, 2.0])
+    values = np.empty((2, 4, 3, 5))
+    values[0] = np.exp(alphas)[:, None, None]
+    values[1] = -alphas[:, None, None] ** 3
+    table = tt.kendall_tau(levy_like(values, alphas), "y", "levy_alpha", by=["problem"])
+    assert list(table.problem) == ["quadratic", "logistic"]
+    assert table.tau.tolist() == pytest.approx([1.0, -1.0], abs=1e-12)
+    assert (table.p_value < 1e-6).all()
+    assert table.runs.tolist() == [60, 60]
+    # Pooled over problems, the two relations cancel pair for pair: without --by, tau = 0.
+    pooled = tt.kendall_tau(levy_like(values, alphas), "y", "levy_alpha")
+    assert len(pooled) == 1 and abs(pooled.tau.iloc[0]) < 1e-12
+
+
+def test_kendall_tau_pools_dims_and_repeats_as_a_pair_count_does_and_skips_unfinished_runs():
+    rng = np.random.default_rng(4)
+    alphas = np.array([1.2, 1.5, 1.8, 2.0])
+    shape = (2, 4, 3, 5)
+    trend = np.array([5.0, -5.0])[:, None, None, None] * alphas[None, :, None, None]
+    # Rounded to one decimal: ties in y too, which tau-b must discount.
+    values = np.round(trend + rng.normal(size=shape), 1)
+    status = np.ones(shape, np.int8)
+    status[0, 0, 1, :2] = tt.STATUS["failed"]
+    status[1, 3, 2, 4] = tt.STATUS["missing"]
+    status[1, 1, 0, 0] = tt.STATUS["diverged"]
+    values[status != tt.STATUS["done"]] = 1e6  # would break the trend if it were counted
+    values[0, 2, 0, 3] = np.nan                # a done run without a value
+    table = tt.kendall_tau(levy_like(values, alphas, status), "y", "levy_alpha",
+                           by=["problem"])
+    x = np.broadcast_to(alphas[:, None, None], shape[1:])
+    for p in range(2):
+        used = (status[p] == tt.STATUS["done"]) & np.isfinite(values[p])
+        assert table.runs.iloc[p] == used.sum() == 60 - (3, 2)[p]
+        want = pair_count_tau(x[used], values[p][used])
+        assert table.tau.iloc[p] == pytest.approx(want, abs=1e-12)
+    assert table.tau.iloc[0] > 0.3 and table.tau.iloc[1] < -0.3
+
+
+def test_kendall_tau_of_the_gap_with_alpha_is_finite_per_problem_on_an_archive(levy):
+    with tt.open_archive(levy) as ds:
+        table = tt.kendall_tau(ds, "final_gap", "levy_alpha", by=["problem"])
+        itself = tt.kendall_tau(ds, "final_gap", "final_gap", by=["problem"])
+    assert list(table.problem) == ["quadratic", "logistic"]
+    assert np.isfinite(table.tau).all() and (table.tau.abs() <= 1).all()
+    assert ((0 < table.p_value) & (table.p_value <= 1)).all()
+    assert table.runs.tolist() == [3 * 2 * 3] * 2  # alphas x dims x repeats, pooled
+    assert itself.tau.tolist() == pytest.approx([1.0, 1.0], abs=1e-12)
+
+
+def test_kendall_cli_prints_tau_per_problem_and_the_same_numbers_as_csv(levy, capsys):
+    args = [str(levy), "final_gap", "--against", "levy_alpha", "--kendall", "--by", "problem"]
+    assert cli.fit_main(args) == 0
+    out = capsys.readouterr().out
+    assert "pooled over dim, repeat" in out and "quadratic" in out and "logistic" in out
+    assert cli.fit_main(args + ["--csv"]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    with tt.open_archive(levy) as ds:
+        ref = tt.kendall_tau(ds, "final_gap", "levy_alpha", by=["problem"])
+    assert [r["problem"] for r in rows] == list(ref.problem)
+    for row, (_, want) in zip(rows, ref.iterrows()):
+        assert float(row["tau"]) == pytest.approx(want.tau, rel=1e-9)
+        assert float(row["p_value"]) == pytest.approx(want.p_value, rel=1e-9)
+        assert int(row["runs"]) == want.runs
+    # --sel narrows what is pooled: one dim leaves alphas x repeats per problem.
+    assert cli.fit_main(args + ["--csv", "--sel", "dim=20"]) == 0
+    rows = list(csv.DictReader(capsys.readouterr().out.splitlines()))
+    assert [int(r["runs"]) for r in rows] == [3 * 3] * 2
+
+
+def test_kendall_cli_refuses_a_series_its_own_axis_as_group_and_by_without_kendall(levy,
+                                                                                  capsys):
+    kendall = ["--against", "levy_alpha", "--kendall"]
+    assert cli.fit_main([str(levy), "gap", *kendall]) == 2
+    assert "series" in capsys.readouterr().err
+    assert cli.fit_main([str(levy), "final_gap", *kendall, "--by", "levy_alpha"]) == 2
+    assert "cannot group by" in capsys.readouterr().err
+    assert cli.fit_main([str(levy), "nope", *kendall]) == 2
+    assert "nope" in capsys.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        cli.fit_main([str(levy), "final_gap", "--against", "levy_alpha", "--by", "problem"])
+    assert exit_info.value.code == 2
 
 
 # ------------------------------------------------------------------ tailsweep export --csv

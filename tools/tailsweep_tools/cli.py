@@ -1,4 +1,4 @@
-"""Console scripts: tailsweep-plot, tailsweep-fit, tailsweep-figure.
+"""Console scripts: tailsweep-plot, tailsweep-fit (and its --kendall table), tailsweep-figure.
 
 Like the C binary: errors go to stderr as "tailsweep-NAME: message", exit 2 for a wrong command
 line (argparse's convention too), 1 for anything that goes wrong while reading or drawing.
@@ -46,11 +46,13 @@ def fit_main(argv=None):
     parser = argparse.ArgumentParser(
         prog="tailsweep-fit",
         description="Exponent p of METRIC ~ C AXIS^p by least squares in log-log, per group of "
-                    "the other dimensions, with a bootstrap confidence interval over repeats.")
+                    "the other dimensions, with a bootstrap confidence interval over repeats; "
+                    "with --kendall, Kendall's tau of METRIC with AXIS per --by group instead.")
     parser.add_argument("archive")
     parser.add_argument("metric")
     parser.add_argument("--against", required=True,
-                        help="axis, zipped parameter, or iteration (for a series)")
+                        help="axis, zipped parameter, or iteration (for a series); with "
+                             "--kendall also another variable")
     add_selection(parser)
     parser.add_argument("--statistic", default="mean", choices=["mean", "median", "geomean"],
                         help="how the repeats at each x are reduced (default: mean)")
@@ -60,25 +62,47 @@ def fit_main(argv=None):
                         help="bootstrap replicates (default 1000; 0: no interval)")
     parser.add_argument("--confidence", type=float, default=0.95)
     parser.add_argument("--seed", type=int, default=0, help="bootstrap seed (default 0)")
+    parser.add_argument("--kendall", action="store_true",
+                        help="print Kendall's tau-b of METRIC with AGAINST and its p-value per "
+                             "--by group, every other dimension (dim, repeat, ...) pooled")
+    parser.add_argument("--by", action="append", default=[], metavar="AXIS",
+                        help="with --kendall: one row per value of this axis (repeatable)")
     parser.add_argument("--csv", action="store_true", help="print CSV instead of a table")
     args = parser.parse_args(argv)
     if not 0 < args.confidence < 1 or args.bootstrap < 0:
         parser.error("--confidence must be in (0, 1) and --bootstrap >= 0")
+    if args.by and not args.kendall:
+        parser.error("--by groups the --kendall table (the fit groups by every other axis)")
+    if args.kendall and (args.xmin is not None or args.xmax is not None):
+        parser.error("--xmin and --xmax restrict the fit, not --kendall (use --sel)")
 
     def work():
-        from .fit import fit_exponent
-        table = fit_exponent(selected(args), args.metric, args.against,
-                             statistic=args.statistic, n_boot=args.bootstrap,
-                             confidence=args.confidence, seed=args.seed, xmin=args.xmin,
-                             xmax=args.xmax)
+        table, header = kendall_table(args) if args.kendall else exponent_table(args)
         if args.csv:
             table.to_csv(sys.stdout, index=False, float_format="%.10g")
         else:
-            print(f"# {args.metric} ~ C {args.against}^exponent; {args.statistic} over repeats, "
-                  f"{args.confidence:.0%} bootstrap interval ({args.bootstrap} replicates, "
-                  f"seed {args.seed})")
+            print(header)
             print(table.to_string(index=False, float_format=lambda v: f"{v:.6g}"))
     return run("tailsweep-fit", work)
+
+
+def exponent_table(args):
+    from .fit import fit_exponent
+    table = fit_exponent(selected(args), args.metric, args.against, statistic=args.statistic,
+                         n_boot=args.bootstrap, confidence=args.confidence, seed=args.seed,
+                         xmin=args.xmin, xmax=args.xmax)
+    header = (f"# {args.metric} ~ C {args.against}^exponent; {args.statistic} over repeats, "
+              f"{args.confidence:.0%} bootstrap interval ({args.bootstrap} replicates, "
+              f"seed {args.seed})")
+    return table, header
+
+
+def kendall_table(args):
+    from .kendall import kendall_tau
+    table = kendall_tau(selected(args), args.metric, args.against, by=args.by)
+    header = (f"# Kendall tau-b of {args.metric} with {args.against}, pooled over "
+              f"{', '.join(table.attrs['pooled'])}; p_value: two-sided test of tau = 0")
+    return table, header
 
 
 def figure_main(argv=None):

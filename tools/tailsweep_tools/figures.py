@@ -8,10 +8,11 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+from matplotlib.figure import Figure
 
-from .archive import dim_of, sweep_axes
+from .archive import RECORD, dim_of, sweep_axes
 from .fit import fit_exponent
-from .plot import format_value, plot_metric
+from .plot import format_value, panels_size, plot_metric
 from .select import select
 
 
@@ -74,7 +75,7 @@ def require_axes(ds, name, *axes):
 def draw_fits(ax, table, hue, colour_of=None, beside=True):
     """Each fitted power law C x^p (one table row per curve), dotted over the x range it was
     fitted on, coloured like its curve (colour_of(row), default the row's position), with the
-    exponent and its bootstrap interval in the legend."""
+    exponent and its bootstrap interval in the legend (labelled by the hue column, if any)."""
     handles = []
     for i, row in table.reset_index(drop=True).iterrows():
         if not np.isfinite(row["exponent"]):
@@ -83,10 +84,10 @@ def draw_fits(ax, table, hue, colour_of=None, beside=True):
         interval = ("" if not np.isfinite(row["ci_low"])
                     else f" [{row['ci_low']:.2f}, {row['ci_high']:.2f}]")
         colour = colour_of(row) if colour_of else f"C{i % 10}"
+        curve = f"{hue}={format_value(row[hue])}: " if hue else ""
         (line,) = ax.plot(xs, row["prefactor"] * xs ** row["exponent"], color=colour,
                           linestyle=":", linewidth=1.4,
-                          label=f"{hue}={format_value(row[hue])}: slope "
-                                f"{row['exponent']:.2f}{interval}")
+                          label=f"{curve}slope {row['exponent']:.2f}{interval}")
         handles.append(line)
     title = "fitted slope"
     if table["ci_low"].notna().any():
@@ -217,3 +218,119 @@ def bigram_sign_vs_gd(ds):
         draw_fits(ax, rows, "optimizer", beside=False,
                   colour_of=lambda row: f"C{optimizers.index(row['optimizer']) % 10}")
     return fig
+
+
+# ------------------------------------------------------------------ levy_sgd (Dupuis & Viallard)
+# Expected archives: jobs/levy_sgd.yaml (problem x levy_alpha x dim x repeats), or any levy_sgd
+# archive with levy_alpha swept (gap figure) or n_train or dim swept (distance figure). Axes a
+# figure does not draw are fixed at their first value, except levy_alpha, fixed at 2 (Gaussian
+# noise, where every moment exists) when the archive has it.
+
+LEVY_PREFERRED = {"levy_alpha": 2.0, "noise": "isotropic", "population": "exact"}
+# Where the distance's time average starts, as a fraction of the run. Why the second half: the
+# expected dynamics relax in about 1/(eta h) steps (h the population curvature: 1 for the
+# squared losses, 0.1 to 0.25 for the logistic one; levy_sgd.h), 10 to 100 steps at eta = 0.1,
+# so by T/2 of a run of T >= 1000 steps the transient from W0 = Wbar0 is gone.
+LATE_FRACTION = 0.5
+
+
+def swept(ds, name):
+    return name in ds.dims and ds.sizes[name] > 1
+
+
+def stacked_rows(ds, facet, count):
+    """A figure with count rows of panels (one SubFigure each, for one metric per row), sized
+    like count single-metric figures stacked."""
+    width, height = panels_size(ds, facet)
+    fig = Figure(figsize=(width, height * count), layout="constrained")
+    return fig, list(fig.subfigures(count, 1, squeeze=False).ravel())
+
+
+def time_average(ds, series, start_fraction=LATE_FRACTION):
+    """A series' time average over each run's last part (from start_fraction of its steps): the
+    trapezoid integral over iteration of the records from there on, over the time they span (the
+    last record alone when it is the only one). A plain mean over records would weight log-
+    spaced records ({log: N}) towards the start. Returns a scalar metric (kind "scalar")."""
+    values = ds[series].transpose(..., RECORD)
+    times = ds["iteration"].broadcast_like(values).transpose(*values.dims)
+    t = np.asarray(times.values, dtype=float)
+    y = np.asarray(values.values, dtype=float)
+    late = t >= start_fraction * t.max(axis=-1, keepdims=True)
+    both = late[..., 1:] & late[..., :-1]
+    dt = np.where(both, np.diff(t, axis=-1), 0.0)
+    area = np.sum(np.where(both, dt * (y[..., 1:] + y[..., :-1]) / 2, 0.0), axis=-1)
+    span = dt.sum(axis=-1)
+    average = np.where(span > 0, area / np.where(span > 0, span, 1.0), y[..., -1])
+    return values.isel({RECORD: -1}, drop=True).copy(data=average).assign_attrs(
+        kind="scalar", units=values.attrs.get("units", ""),
+        long_name=f"time average of {series} over the last {1 - start_fraction:.0%} of the run")
+
+
+def symlog_threshold(values):
+    """The linear range of a symlog axis: the power of ten below the 10th percentile of the
+    values' sizes, so that the few curves near zero are resolved while the decades that
+    separate dims stay visible."""
+    sizes = np.abs(np.asarray(values, dtype=float))
+    sizes = sizes[np.isfinite(sizes) & (sizes > 0)]
+    if not len(sizes):
+        return 1.0
+    return 10.0 ** np.floor(np.log10(np.quantile(sizes, 0.1)))
+
+
+@register("levy-gap-vs-alpha", "levy_sgd",
+          "final generalisation gap (top row) and its sup over the run (bottom) against the "
+          "tail index alpha, one panel per problem, one colour per dim: mean over repeats, "
+          "their range shaded, symlog y (the gap changes sign and spans decades across dims)")
+def levy_gap_vs_alpha(ds):
+    require_axes(ds, "levy-gap-vs-alpha", "levy_alpha")
+    ds = fix_other_axes(ds, {"levy_alpha", "problem", "dim"}, LEVY_PREFERRED)
+    facet = "problem" if "problem" in ds.dims else None
+    hue = "dim" if "dim" in ds.dims else None
+    metrics = ["final_gap", "sup_gap"]
+    fig, rows = stacked_rows(ds, facet, len(metrics))
+    for row, metric in zip(rows, metrics):
+        plot_metric(ds, metric, x="levy_alpha", hue=hue, facet=facet, into=row)
+        threshold = symlog_threshold(ds[metric].mean("repeat").values)
+        for ax in row.axes:
+            ax.set_yscale("symlog", linthresh=threshold)
+            ax.axhline(0.0, color="0.5", linewidth=0.6)
+    return fig
+
+
+@register("levy-distance", "levy_sgd",
+          "decoupling distance ||W_t - Wbar_t|| against n_train (when swept, else dim), log-log, "
+          "one panel per problem, one colour per dim (else per alpha): its time average over "
+          "the second half of the run (top) and its sup (bottom), with fitted slopes: "
+          "-1/2 in n_train; about 1 in dim once the noise sets ||Wbar|| ~ sigma sqrt(d)")
+def levy_distance(ds):
+    # Why these slopes: W - Wbar is driven by eta (grad R_S - grad R)(Wbar), for the quadratic
+    # eta (S - I) Wbar, and ||(S - I) v|| ~ sqrt(d / n) ||v|| for v independent of S (each of the
+    # d coordinates of (S - I) v has sd ||v|| / sqrt(n)); the time average follows it. In n that
+    # is n^(-1/2) (tests/unit/test_levy_sgd.c checks it at d = 10). In d the factor ||Wbar||
+    # counts too: at stationarity each coordinate has scale sigma eta^(1/alpha) / (1 - |1 -
+    # eta|^alpha)^(1/alpha) (PAPERS.md section 3), so ||Wbar|| ~ sigma sqrt(d) once the noise
+    # outweighs init_scale, and the distance grows like d / sqrt(n): slope 1, a little more
+    # where d / n is not small (jobs/levy_sgd.yaml at d = 200, n = 500: 1.1 to 1.3).
+    x = next((name for name in ("n_train", "dim") if swept(ds, name)), None)
+    if x is None:
+        raise ValueError("figure levy-distance needs n_train or dim swept in the archive")
+    hue = next((name for name in ("dim", "levy_alpha") if name != x and swept(ds, name)), None)
+    ds = fix_other_axes(ds, {x, hue, "problem"}, LEVY_PREFERRED)
+    ds = ds.assign(mean_distance=time_average(ds, "distance"))
+    facet = "problem" if "problem" in ds.dims else None
+    metrics = ["mean_distance", "sup_distance"]
+    fig, rows = stacked_rows(ds, facet, len(metrics))
+    for row, metric in zip(rows, metrics):
+        plot_metric(ds, metric, x=x, hue=hue, facet=facet, logx=True, logy=True, into=row)
+        draw_panel_fits(row.axes, ds, fit_exponent(ds, metric, x), facet, hue)
+    return fig
+
+
+def draw_panel_fits(axes, ds, table, facet, hue):
+    """Each panel's fitted slopes (the table's rows for its facet value), coloured by hue."""
+    facet_values = list(ds[facet].values) if facet else [None]
+    hue_values = list(ds[hue].values) if hue else []
+    for ax, value in zip(axes, facet_values):
+        rows = table if facet is None else table[table[facet] == value]
+        draw_fits(ax, rows, hue, beside=False,
+                  colour_of=lambda row: f"C{hue_values.index(row[hue]) % 10}" if hue else "C0")

@@ -21,8 +21,11 @@ OVERLAY_STYLES = ["--", ":", "-."]
 
 
 def plot_metric(ds, metric, *, x=None, facet=None, hue=None, logx=False, logy=False,
-                keep=("done",), title=None):
+                keep=("done",), title=None, into=None):
     """A matplotlib Figure of metric against x (default: iteration for a series).
+
+    into: a Figure or SubFigure to draw the panels in (returned instead of a new Figure), so
+    that a paper figure can stack several metrics (Figure.subfigures).
 
     Every dimension other than x, repeat, hue and facet must have one value: select the others
     first (tailsweep_tools.select). Only runs whose status is in keep are drawn (diverged runs
@@ -44,7 +47,7 @@ def plot_metric(ds, metric, *, x=None, facet=None, hue=None, logx=False, logy=Fa
                          f"{', '.join(ds[metric].dims)})")
     ds = squeeze_other_dims(keep_runs(ds, *keep), metric, roles)
     names = [metric] + theory_overlays(ds, metric)
-    fig, panels = make_panels(ds, roles["facet"])
+    fig, panels = make_panels(ds, roles["facet"], into)
     for panel, facet_pick in panels:
         draw_panel(panel, ds, names, x, roles, facet_pick, logx, logy)
     fig.suptitle(title or default_title(ds, metric), fontsize="medium")
@@ -74,13 +77,24 @@ def squeeze_other_dims(ds, metric, roles):
     return ds.isel({d: 0 for d in others})
 
 
-def make_panels(ds, facet_dim):
-    """The figure and its (axes, {facet_dim: index}) panels, in a grid of up to 3 columns."""
+def panel_grid(ds, facet_dim):
+    """(panels, rows, columns) of the grid: one panel per facet value, up to 3 columns."""
     count = ds.sizes[facet_dim] if facet_dim else 1
     ncols = min(count, MAX_COLUMNS)
-    nrows = math.ceil(count / ncols)
-    fig = Figure(figsize=(PANEL_SIZE[0] * ncols, PANEL_SIZE[1] * nrows + 0.4),
-                 layout="constrained")
+    return count, math.ceil(count / ncols), ncols
+
+
+def panels_size(ds, facet_dim):
+    """(width, height) in inches of the panels of one metric, its title included."""
+    _, nrows, ncols = panel_grid(ds, facet_dim)
+    return PANEL_SIZE[0] * ncols, PANEL_SIZE[1] * nrows + 0.4
+
+
+def make_panels(ds, facet_dim, into=None):
+    """The figure (into, or a new one) and its (axes, {facet_dim: index}) panels."""
+    count, nrows, ncols = panel_grid(ds, facet_dim)
+    fig = into if into is not None else Figure(figsize=panels_size(ds, facet_dim),
+                                               layout="constrained")
     axes = fig.subplots(nrows, ncols, squeeze=False).ravel()
     for extra in axes[count:]:
         extra.set_visible(False)
