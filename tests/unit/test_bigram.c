@@ -11,6 +11,7 @@
 #include "tailsweep/grid.h"
 #include "tailsweep/optim.h"
 #include "tailsweep/rng.h"
+#include "check_main.h"
 
 /* ------------------------------------------------------------------ fixture */
 
@@ -846,9 +847,5 @@ int main(void)
         tcase_add_test(laws, sign_descent_envelope_law_is_approached_as_d_grows);
         suite_add_tcase(s, laws);
     }
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ts_test_run_suite(s);
 }

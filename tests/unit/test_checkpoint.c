@@ -19,6 +19,7 @@
 #include <gsl/gsl_rng.h>
 
 #include "tailsweep/checkpoint.h"
+#include "check_main.h"
 
 /* Two spec hashes: 64 hex digits each. */
 static const char SHA_A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
@@ -1030,9 +1031,5 @@ static Suite *checkpoint_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(checkpoint_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ts_test_run_suite(checkpoint_suite());
 }

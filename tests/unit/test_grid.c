@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tailsweep/grid.h"
+#include "check_main.h"
 
 /* synthetic has two numeric parameters that can be swept freely: work and tag, plus steps. */
 static ts_grid *grid_3x2_zip2(void)
@@ -103,9 +104,5 @@ int main(void)
     tcase_add_test(tc, canonical_text_changes_with_every_ingredient);
     tcase_add_test(tc, total_cost_sums_every_run);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ts_test_run_suite(s);
 }

@@ -12,6 +12,7 @@
 #include "tailsweep/variates.h"
 
 #include "../../src/experiments/levy_sgd.h"
+#include "check_main.h"
 
 enum {
     M_TRAIN_RISK, M_TEST_RISK, M_GAP, M_DISTANCE, M_EXPECTED_RISK,
@@ -607,9 +608,5 @@ static Suite *levy_sgd_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(levy_sgd_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ts_test_run_suite(levy_sgd_suite());
 }

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "tailsweep/params.h"
+#include "check_main.h"
 
 static const ts_param_def opt = {"optimizer", TS_ENUM, .def.e = "sign",
                                  .choices = "gd|sign|adam", .unit = "", .doc = "x"};
@@ -94,9 +95,5 @@ int main(void)
     tcase_add_test(tc, real_formatting_is_exact);
     tcase_add_test(tc, list_and_record_format);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ts_test_run_suite(s);
 }

@@ -6,6 +6,7 @@
 
 #include "tailsweep/grid.h"
 #include "tailsweep/rng.h"
+#include "check_main.h"
 
 enum { M_LOSS, M_THEORY, M_STEPS_TO_EPS, M_FINAL };
 
@@ -234,9 +235,5 @@ int main(void)
     tcase_add_test(tc, other_optimizers_iterate_without_a_closed_form);
     tcase_add_test(tc, linear_decay_ends_with_smaller_steps_than_constant);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ts_test_run_suite(s);
 }

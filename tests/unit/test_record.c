@@ -5,6 +5,7 @@
 #include "tailsweep/experiment.h"
 #include "tailsweep/grid.h"
 #include "tailsweep/record.h"
+#include "check_main.h"
 
 static void assert_valid_times(ts_record_rule rule, int64_t steps)
 {
@@ -97,9 +98,5 @@ int main(void)
     tcase_add_test(tc, too_many_records_for_the_steps_is_an_error);
     tcase_add_test(tc, layout_sizes_series_scalars_and_extra_dims);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ts_test_run_suite(s);
 }

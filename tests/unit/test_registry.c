@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tailsweep/experiment.h"
+#include "check_main.h"
 
 START_TEST(every_registered_experiment_is_well_declared)
 {
@@ -62,9 +63,5 @@ int main(void)
     tcase_add_test(tc, every_registered_experiment_is_well_declared);
     tcase_add_test(tc, validation_rejects_bad_declarations);
     suite_add_tcase(s, tc);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ts_test_run_suite(s);
 }

@@ -9,6 +9,7 @@
 #include <Random123/philox.h>
 
 #include "tailsweep/rng.h"
+#include "check_main.h"
 
 enum { STREAM_WORDS = 64 };
 
@@ -307,9 +308,5 @@ static Suite *rng_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(rng_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_test_run_suite(rng_suite());
 }

@@ -11,6 +11,7 @@
 
 #include "tailsweep/experiment.h"
 #include "tailsweep/spec.h"
+#include "check_main.h"
 
 static ts_error err;
 
@@ -598,9 +599,5 @@ static Suite *spec_suite(void)
 
 int main(void)
 {
-    SRunner *sr = srunner_create(spec_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ts_test_run_suite(spec_suite());
 }

@@ -32,6 +32,7 @@
 
 #include "tailsweep/rng.h"
 #include "tailsweep/variates.h"
+#include "check_main.h"
 
 /* Under valgrind, which checks memory safety and runs ~50x slower, samples shrink 10x: every
  * tolerance is derived from the sample size, so the tests stay valid, with less power. */
@@ -1033,9 +1034,5 @@ static Suite *variates_suite(void)
 int main(void)
 {
     gsl_set_error_handler_off(); /* as in the CLI: GSL failures come back as status codes */
-    SRunner *sr = srunner_create(variates_suite());
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed == 0 ? EXIT_SUCCESS : EXIT_FAILURE;
+    return ts_test_run_suite(variates_suite());
 }
