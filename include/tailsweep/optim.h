@@ -48,6 +48,14 @@ void ts_optim_step(ts_optim *o, double *w, const double *g, double lr);
 void ts_optim_step_sparse(ts_optim *o, double *w, const double *g, const size_t *idx,
                           size_t nidx, double lr);
 
+/* One step whose gradient is c w[k] (w before the step) at every coordinate except
+ * idx[0..nidx-1] (strictly increasing, < n), where it is g_idx[j]: a scalar curvature times w
+ * plus a sparse term, the form of the sampled bigram mode's batch gradient on a column. Equal bit
+ * for bit to ts_optim_step on that gradient written out, in one pass over w (and Adam's moments)
+ * without a gradient array. Counts as one step for Adam. */
+void ts_optim_step_scaled(ts_optim *o, double *w, double c, const size_t *idx,
+                          const double *g_idx, size_t nidx, double lr);
+
 /* Parameter declarations every experiment with an optimizer includes in its table, so that the
  * spec keys are the same everywhere: optimizer, adam_beta1, adam_beta2, adam_epsilon. */
 #define TS_OPTIM_PARAMS(default_optimizer)                                                     \

@@ -54,6 +54,10 @@ static const ts_param_def params[] = {
      .doc = "sampled: (i, j) pairs per mini-batch"},
     {"batch_reuse", TS_INT, .def.i = 1, .range = "[1, inf)", .unit = "steps",
      .doc = "sampled: consecutive steps on each drawn batch"},
+    {"sampled_update", TS_ENUM, .def.e = "auto", .choices = "auto|dense", .unit = "",
+     .doc = "sampled: auto keeps a lazy scale per column for plain SGD on the square loss "
+            "(O(batch) per step, equal to dense up to rounding); dense writes whole columns "
+            "(to check auto, or time the difference)"},
     {0},
 };
 
@@ -147,6 +151,7 @@ static int run_init(ts_bigram_run *run, const ts_point *p, ts_error *err)
     run->shared_permutation = ts_point_is(p, "permutation", "shared");
     run->batch_size = (size_t)ts_point_int(p, "batch_size");
     run->batch_reuse = (size_t)ts_point_int(p, "batch_reuse");
+    run->dense_updates = ts_point_is(p, "sampled_update", "dense");
     if (ts_point_is(p, "step_rule", "inverse_pi1"))
         run->eta = 1.0 / run->model.pi[0];
     else if (ts_point_is(p, "step_rule", "explicit"))

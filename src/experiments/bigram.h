@@ -65,6 +65,7 @@ typedef struct ts_bigram_run {
     int64_t steps;
     int shared_permutation;
     size_t batch_size, batch_reuse; /* sampled mode */
+    int dense_updates;              /* sampled mode: never the lazy column scale */
 } ts_bigram_run;
 
 /* A loss gap this many times the initial one, or not finite, means the run has blown up

@@ -627,6 +627,46 @@ START_TEST(one_reused_batch_settles_on_its_own_minimiser)
 }
 END_TEST
 
+START_TEST(sampled_sgd_lazy_column_scale_equals_dense_updates_to_rounding)
+{
+    /* sampled_update auto keeps plain SGD's square-loss columns as scale * u (O(batch) per
+     * step); dense writes every column out. The two regroup the same products, so each entry
+     * differs by a few ulps per step: over 300 steps at most ~300 * 4 eps ~ 1e-13 relative, and
+     * the loss gap L - L* amplifies that by at most 1 / rel_err <= 100 here: tolerance 1e-10.
+     * The inverse_pi1 rule puts eta * count / B near 1 on the first column, so its scale
+     * shrinks by ~100x per hit and leaves [2^-256, 2^256] (folded back into the column) within
+     * the run, and batch_reuse 3 repeats batches: both paths of the lazy update are taken. */
+    const char *rules[] = {"inverse_pi1", "explicit"};
+    for (int r = 0; r < 2; r++)
+        for (int64_t reuse = 1; reuse <= 3; reuse += 2) {
+            double *series[2][2];
+            run *x[2];
+            for (int dense = 0; dense < 2; dense++) {
+                x[dense] = make("sampled", 60, 1.0, 300);
+                set_int(x[dense], "batch_size", 32);
+                set_int(x[dense], "batch_reuse", reuse);
+                set_choice(x[dense], "step_rule", rules[r]);
+                set_real(x[dense], "step_size", 1.0);
+                set_choice(x[dense], "sampled_update", dense ? "dense" : "auto");
+                set_record(x[dense], TS_RECORD_LINEAR, 31);
+                ck_assert_int_eq(go(x[dense], 0), TS_DONE);
+                series[dense][0] = values(x[dense], "loss");
+                series[dense][1] = values(x[dense], "rel_err");
+            }
+            for (int m = 0; m < 2; m++)
+                for (size_t k = 0; k < nrecords(x[0]); k++)
+                    ck_assert_msg(close_rel(series[0][m][k], series[1][m][k], 1e-10),
+                                  "%s reuse %d record %zu: %.17g vs %.17g", rules[r], (int)reuse,
+                                  k, series[0][m][k], series[1][m][k]);
+            double moved = fabs(values(x[0], "rel_err")[nrecords(x[0]) - 1] - 1);
+            ck_assert_msg(moved > 0.01, "%s reuse %d: W did not move (rel_err - 1 = %g)",
+                          rules[r], (int)reuse, moved);
+            drop(x[0]);
+            drop(x[1]);
+        }
+}
+END_TEST
+
 START_TEST(same_stream_same_values_and_repeats_differ)
 {
     run *x = make("sampled", 40, 1.0, 30);
@@ -832,6 +872,7 @@ int main(void)
     tcase_add_test(tc, sampled_sgd_with_large_batches_approaches_exact);
     tcase_add_test(tc, sampled_cross_entropy_follows_full_at_large_batches);
     tcase_add_test(tc, one_reused_batch_settles_on_its_own_minimiser);
+    tcase_add_test(tc, sampled_sgd_lazy_column_scale_equals_dense_updates_to_rounding);
     tcase_add_test(tc, same_stream_same_values_and_repeats_differ);
     suite_add_tcase(s, tc);
     if (!valgrind_sizes()) { /* d up to 10^6: the paths are those of the cases above */

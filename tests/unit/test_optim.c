@@ -15,6 +15,7 @@
 #include "tailsweep/grid.h"
 #include "tailsweep/optim.h"
 #include "tailsweep/schedule.h"
+#include "check_main.h"
 
 /* |a - b| within tol relative to |b| above 1 and absolute below: a schedule's values are
  * base * shape with shape in [0, 1], accurate to a few ulps of base, not of the value (1 - x and
@@ -511,6 +512,43 @@ START_TEST(sparse_adam_on_a_fixed_set_equals_dense_adam_on_that_set)
 }
 END_TEST
 
+/* The scaled step spells its gradient c w + (sparse term) implicitly; written out into an array
+ * and handed to the dense step it must give the same bits, for every rule, over several steps
+ * (so that Adam's moments and counter carry over), with listed coordinates at both ends, next
+ * to each other, and none at all; a zero c gives sign descent's zero step. */
+START_TEST(scaled_step_equals_dense_step_on_the_written_out_gradient_bit_for_bit)
+{
+    enum { N = 37, STEPS = 12 };
+    static const size_t lists[][5] = {{0, 1, 2, 20, N - 1}, {5, 17, 18, 30, 31}};
+    gsl_rng *r = gsl_rng_alloc(gsl_rng_mt19937);
+    gsl_rng_set(r, 11);
+    for (int kind = TS_OPTIM_GD; kind <= TS_OPTIM_ADAM; kind++) {
+        ts_optim fused = make_optim((ts_optim_kind)kind, 0.9, 0.99, 1e-8, N);
+        ts_optim plain = make_optim((ts_optim_kind)kind, 0.9, 0.99, 1e-8, N);
+        double wf[N], wp[N], g[N];
+        for (size_t k = 0; k < N; k++) wf[k] = wp[k] = gsl_ran_gaussian(r, 1.0);
+        for (int t = 0; t < STEPS; t++) {
+            size_t nidx = t % 3 == 2 ? 0 : 5;
+            const size_t *idx = lists[t % 2];
+            double c = t == 5 ? 0.0 : 0.01 + 0.2 * gsl_rng_uniform(r), g_idx[5];
+            for (size_t k = 0; k < N; k++) g[k] = c * wp[k];
+            for (size_t j = 0; j < nidx; j++) g[idx[j]] = g_idx[j] = gsl_ran_gaussian(r, 1.0);
+            ts_optim_step_scaled(&fused, wf, c, idx, g_idx, nidx, 0.1);
+            ts_optim_step(&plain, wp, g, 0.1);
+            ck_assert_msg(same_bits(wf, wp, N), "%s step %d",
+                          ts_optim_name((ts_optim_kind)kind), t);
+        }
+        if (kind == TS_OPTIM_ADAM) {
+            ck_assert_uint_eq(fused.t, STEPS);
+            ck_assert(same_bits(fused.m, plain.m, N) && same_bits(fused.v, plain.v, N));
+        }
+        ts_optim_free(&fused);
+        ts_optim_free(&plain);
+    }
+    gsl_rng_free(r);
+}
+END_TEST
+
 START_TEST(reset_makes_adam_start_over)
 {
     enum { N = 5 };
@@ -665,14 +703,11 @@ int main(void)
     tcase_add_test(optim, sparse_gd_and_sign_equal_a_dense_step_with_zero_gradient_elsewhere);
     tcase_add_test(optim, sparse_adam_keeps_untouched_moments_and_counts_every_call);
     tcase_add_test(optim, sparse_adam_on_a_fixed_set_equals_dense_adam_on_that_set);
+    tcase_add_test(optim, scaled_step_equals_dense_step_on_the_written_out_gradient_bit_for_bit);
     tcase_add_test(optim, reset_makes_adam_start_over);
     suite_add_tcase(s, optim);
     TCase *point = tcase_create("point");
     tcase_add_test(point, configs_read_the_points_parameters);
     suite_add_tcase(s, point);
-    SRunner *sr = srunner_create(s);
-    srunner_run_all(sr, CK_NORMAL);
-    int failed = srunner_ntests_failed(sr);
-    srunner_free(sr);
-    return failed ? EXIT_FAILURE : EXIT_SUCCESS;
+    return ts_test_run_suite(s);
 }
