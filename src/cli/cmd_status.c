@@ -71,6 +71,8 @@ static void report(const ts_spec *spec, const char *output, const ts_parts_index
            (unsigned long long)remaining);
     if (idx->torn) printf("journal: %zu torn or corrupt records skipped (recomputed on resume)\n",
                           idx->torn);
+    struct stat st;
+    int written = stat(output, &st) == 0;
     latest l = latest_invocation(idx);
     if (l.start >= 0) {
         char ago[32], eta[32];
@@ -79,13 +81,12 @@ static void report(const ts_spec *spec, const char *output, const ts_parts_index
         double rate = span > 0 ? (double)l.runs / span : 0;
         printf("latest invocation: %llu runs, %.3g runs/s; last result %s ago (%s)\n",
                (unsigned long long)l.runs, rate, cli_duration(since, ago, sizeof ago),
-               since < 120 ? "probably running" : "stopped or idle");
+               remaining == 0 ? "complete" : since < 120 ? "probably running" : "stopped or idle");
         if (remaining && rate > 0)
             printf("ETA at that rate: %s\n",
                    cli_duration((double)remaining / rate, eta, sizeof eta));
     }
-    struct stat st;
-    printf("archive: %s\n", stat(output, &st) == 0 ? "written" : "not written yet");
+    printf("archive: %s\n", written ? "written" : "not written yet");
 }
 
 int ts_cmd_status(int argc, char **argv)

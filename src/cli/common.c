@@ -12,8 +12,9 @@
 
 int cli_is_root(void)
 {
-    int rank = 0;
-    MPI_Comm_rank(MPI_COMM_WORLD, &rank);
+    int initialized = 0, rank = 0;
+    MPI_Initialized(&initialized);
+    if (initialized) MPI_Comm_rank(MPI_COMM_WORLD, &rank);
     return rank == 0;
 }
 

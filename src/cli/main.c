@@ -1,6 +1,7 @@
 /* tailsweep: run large parameter sweeps of optimizer-dynamics simulations on MPI clusters. */
 #include <mpi.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include <gsl/gsl_errno.h>
@@ -55,16 +56,34 @@ static int dispatch(int argc, char **argv)
     return EXIT_USAGE;
 }
 
+/* Whether a launcher started this process as one rank of several (Open MPI, PMI, PMIx). */
+static int launched_as_a_rank(void)
+{
+    return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
+}
+
+/* plan, describe, status and slurm read files and print: outside a launcher they skip MPI_Init,
+ * which costs half a second alone and, as a singleton next to a running sweep that keeps every
+ * core busy, waited seconds for it to end (`tailsweep status` of a live sweep). */
+static int needs_mpi(int argc, char **argv)
+{
+    static const char *const serial[] = {"plan", "describe", "status", "slurm"};
+    if (launched_as_a_rank() || argc < 2) return 1;
+    for (size_t k = 0; k < sizeof serial / sizeof serial[0]; k++)
+        if (strcmp(argv[1], serial[k]) == 0) return 0;
+    return 1;
+}
+
 int main(int argc, char **argv)
 {
     /* Rank 0 serves work requests from a helper thread while it computes. */
     if (argc > 1 && strcmp(argv[1], "run") == 0) cli_install_stop_handlers();
-    int provided;
-    MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
+    int provided, mpi = needs_mpi(argc, argv);
+    if (mpi) MPI_Init_thread(&argc, &argv, MPI_THREAD_MULTIPLE, &provided);
     gsl_set_error_handler_off();
     H5Eset_auto2(H5E_DEFAULT, NULL, NULL);
     int status = dispatch(argc, argv);
     fflush(stdout);
-    MPI_Finalize();
+    if (mpi) MPI_Finalize();
     return status;
 }

@@ -4,8 +4,7 @@
 # record is detected and its run recomputed. A changed spec is refused unless --fresh.
 . "$top_srcdir/tests/lib.sh"
 
-# 96 runs of 100 ms each: about 5 s on 2 ranks, so the last kill (1.5 s after the first result)
-# leaves a margin of over 3 s even when make -j runs other tests beside this one.
+# 96 runs of 100 ms each: about 5 s on 2 ranks.
 cat > "$SCRATCH/s.yaml" <<'YAML'
 experiment: synthetic
 seed: 99
@@ -19,30 +18,46 @@ YAML
 check "the uninterrupted reference run succeeds" test $? -eq 0
 
 
-finished_runs() { "$TAILSWEEP" status "$1" | sed -n 's/^finished: \([0-9]*\).*/\1/p'; }
+finished_runs() { "$TAILSWEEP" status "$1" 2>/dev/null | sed -n 's/^finished: \([0-9]*\).*/\1/p'; }
 
-# Moments count from the first finished run (start-up time varies).
-for moment in 0 0.5 1.5; do
-    out="$SCRATCH/kill-$moment.h5"
+# wait_until_journalled OUT PID N: until the sweep writing OUT has journalled at least N runs
+# (polling its journal, so that the moment depends on progress, not on how loaded the machine
+# is); fails if PID ends first or after 60 s.
+wait_until_journalled() { # OUT PID N
+    wait_for_first_result "$1" "$2" || return 1
+    for _ in $(seq 600); do
+        [ "$(finished_runs "$1")" -ge "$3" ] 2>/dev/null && return 0
+        kill -0 "$2" 2>/dev/null || return 1
+        sleep 0.1
+    done
+    return 1
+}
+
+# Kill moments: at the first journalled run, and once 20 and 50 of the 96 are journalled.
+for target in 1 20 50; do
+    out="$SCRATCH/kill-$target.h5"
     # setsid: the job gets its own session; killing the session reaches mpiexec and every rank
     # (Open MPI moves the ranks to process groups of their own).
     setsid "$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$out" --progress none \
         >/dev/null 2>&1 &
     pid=$!
-    wait_for_first_result "$out" "$pid"
-    sleep "$moment"
+    wait_until_journalled "$out" "$pid" "$target"
+    check "killed after $target runs: the sweep was still running" kill -0 "$pid"
     pkill -KILL -s "$pid"
     wait "$pid" 2>/dev/null
-    check "killed at ${moment}s: no archive yet" test ! -e "$out"
+    # (zombies do not count: a container's init may never reap the orphaned ranks)
+    check "killed after $target runs: no process of the job survives" \
+        sh -c '! pgrep --runstates R,S,D,T -s "$1" >/dev/null' _ "$pid"
+    check "killed after $target runs: no archive yet" test ! -e "$out"
     n=$(finished_runs "$out")
-    check "killed at ${moment}s: some runs but not all were kept ($n)" \
-        test "${n:-0}" -gt 0 -a "${n:-0}" -lt 96
+    check "killed after $target runs: some runs but not all were kept ($n)" \
+        test "${n:-0}" -ge "$target" -a "${n:-0}" -lt 96
     "$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$out" --progress none \
         > "$SCRATCH/resume.out"
-    check "killed at ${moment}s: the resume succeeds" test $? -eq 0
-    check "killed at ${moment}s: the resume skipped the kept runs" \
+    check "killed after $target runs: the resume succeeds" test $? -eq 0
+    check "killed after $target runs: the resume skipped the kept runs" \
         grep -q "$n before" "$SCRATCH/resume.out"
-    check "killed at ${moment}s: the archive equals the uninterrupted one" \
+    check "killed after $target runs: the archive equals the uninterrupted one" \
         compare_archives "$SCRATCH/ref.h5" "$out"
 done
 
