@@ -21,8 +21,9 @@ typedef struct ts_logistic_moments {
 /* Subintervals the adaptive quadrature may use: the workspace size to allocate. */
 #define TS_LOGISTIC_QUADRATURE_LIMIT 200
 
-/* The moments for v ~ N(m, s^2) (s >= 0) to about 1e-10 relative; only the risk unless
- * with_gradient. Fails (TS_ERUNTIME) when the quadrature does not reach that accuracy. */
+/* The moments for v ~ N(m, s^2) (s >= 0) to about 1e-10 relative (or 1e-31 (|m| + s + 1)
+ * absolute, when that is larger); only the risk unless with_gradient. Fails (TS_ERUNTIME) when
+ * the quadrature does not reach that accuracy. */
 int ts_logistic_moments_at(double m, double s, int with_gradient, gsl_integration_workspace *ws,
                            ts_logistic_moments *out, ts_error *err);
 

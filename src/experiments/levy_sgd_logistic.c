@@ -2,10 +2,11 @@
  * integrals of the logistic functions. They have no closed form, and a fixed Gauss-Hermite rule
  * loses its accuracy as ||w|| grows (the integrands have poles at distance pi / ||w|| from the real
  * axis in the Gaussian variable), so GSL's adaptive rule with breakpoints (QAGP) integrates them,
- * with a breakpoint where the logistic functions bend. */
+ * with breakpoints at the scales of both the Gaussian and the logistic bend. */
 #include <math.h>
 
 #include <gsl/gsl_errno.h>
+#include <gsl/gsl_sort.h>
 
 #include "levy_sgd.h"
 
@@ -34,33 +35,51 @@ typedef struct gaussian_integrand {
     double m, s;
 } gaussian_integrand;
 
-/* phi(g) h(m + s g), phi the standard normal density. */
+/* phi(g) h(m + s g), phi the standard normal density: integrated over g, since over v a tiny s
+ * would lose the bump's position to rounding (v - m at |m| >> s). */
 static double integrand(double g, void *params)
 {
     const gaussian_integrand *gi = params;
     return 0.5 * M_2_SQRTPI * M_SQRT1_2 * exp(-0.5 * g * g) * gi->h(gi->m + gi->s * g);
 }
 
-/* The Gaussian factor beyond |g| = 12 weighs 2 Phi(-12) < 4e-33: far below the accuracy asked,
- * since the integrands grow at most linearly. */
+/* The Gaussian factor beyond |g| = 12 weighs 2 Phi(-12) < 4e-33 and the integrands grow at most
+ * linearly in g (softplus(-v) <= |v| + log 2; sigma <= 1), so cutting there errs by less than
+ * 1e-31 (|m| + s + 1) in absolute terms: a relative error only for values that small. */
 #define GAUSSIAN_CUTOFF 12.0
 
-/* E h(m + s G), G ~ N(0, 1), for s > 0: on [-12, 12] with breakpoints that resolve the Gaussian
- * bump (-3, 0, 3) and the logistic bend at the margin's zero g = -m/s, whose width is 1/s. */
+/* The integrands have two features of unrelated widths: the Gaussian bump (width 1 in g, at 0)
+ * and the logistic bend (width about 1/s, at g = -m/s). The adaptive rule misses a feature much
+ * narrower than the interval it starts on (Gauss-Kronrod nodes avoid the endpoints: a bend of
+ * width 1e-4 at a breakpoint went unseen, both rules agreeing on a wrong value), so each gets
+ * breakpoints at its own scale: g = {-12, -3, 0, 3, 12} and g = (v - m)/s for the margins
+ * v = {-40, -5, 0, 5, 40} (sigma'(40) < 5e-18) that fall inside. Returns their count, sorted. */
+static size_t breakpoints(double m, double s, double pts[10])
+{
+    const double bump[] = {-GAUSSIAN_CUTOFF, -3, 0, 3, GAUSSIAN_CUTOFF};
+    const double bend[] = {-40, -5, 0, 5, 40};
+    size_t n = 0;
+    for (size_t k = 0; k < 5; k++) pts[n++] = bump[k];
+    for (size_t k = 0; k < 5; k++) {
+        double g = (bend[k] - m) / s;
+        if (g > -GAUSSIAN_CUTOFF && g < GAUSSIAN_CUTOFF) pts[n++] = g;
+    }
+    gsl_sort(pts, 1, n);
+    size_t unique = 1;
+    for (size_t k = 1; k < n; k++)
+        if (pts[k] > pts[unique - 1]) pts[unique++] = pts[k];
+    return unique;
+}
+
+/* E h(m + s G), G ~ N(0, 1), s > 0. */
 static int gaussian_expectation(double (*h)(double), double m, double s,
                                 gsl_integration_workspace *ws, double *out, ts_error *err)
 {
-    const double epsabs = 1e-15, epsrel = 1e-10, bend = -m / s;
-    double pts[6] = {-GAUSSIAN_CUTOFF, -3, 0, 3, GAUSSIAN_CUTOFF};
-    size_t npts = 5;
-    if (fabs(bend) < GAUSSIAN_CUTOFF && bend != -3 && bend != 0 && bend != 3) {
-        size_t k = npts++;
-        for (; pts[k - 1] > bend; k--) pts[k] = pts[k - 1];
-        pts[k] = bend;
-    }
+    const double epsabs = 1e-15, epsrel = 1e-10;
+    double pts[10], error;
+    size_t npts = breakpoints(m, s, pts);
     gaussian_integrand gi = {h, m, s};
     gsl_function f = {integrand, &gi};
-    double error;
     int status = gsl_integration_qagp(&f, pts, npts, epsabs, epsrel, TS_LOGISTIC_QUADRATURE_LIMIT,
                                       ws, out, &error);
     if (status != GSL_SUCCESS)
