@@ -417,7 +417,10 @@ START_TEST(logistic_moments_match_monte_carlo)
     double *g = malloc(n * sizeof *g);
     gsl_rng *rng = ts_rng_new(SEED, 7, 0);
     ts_gaussian_fill(rng, 1.0, g, n);
-    const double cases[][2] = {{0.3, 1}, {-2, 5}, {1.5, 0.4}, {4, 30}, {0, 1e3}, {5, 1e5}};
+    /* The sample standard deviation gives an honest standard error only when many draws land in
+     * the logistic bend (|v| < ~5): at s = 300 a fraction ~10/s phi(m/s) ~ 1.3% of them, 260
+     * draws at the smaller n. Wider Gaussians are the derivative test's (s = 10^4). */
+    const double cases[][2] = {{0.3, 1}, {-2, 5}, {1.5, 0.4}, {4, 30}, {0, 300}, {5, 300}};
     for (size_t c = 0; c < sizeof cases / sizeof *cases; c++) {
         double m = cases[c][0], s = cases[c][1];
         ts_logistic_moments exact = moments_at(m, s);
