@@ -21,25 +21,7 @@
 
 #include "tailsweep/grid.h"
 #include "tailsweep/rng.h"
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int compare(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *x, int n)
-{
-    qsort(x, (size_t)n, sizeof *x, compare);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
+#include "timing.h"
 
 /* One bigram run described by "name=value" settings; returns its wall time, or a negative
  * value when it did not finish (the message goes to stderr: this is a program, not the
@@ -75,9 +57,9 @@ static double time_run(const char *const *settings)
         exit(1);
     }
     gsl_rng *rng = ts_rng_new(1, 0, 0);
-    double start = now();
+    double start = bench_now();
     ts_status status = g->experiment->run(&p, rng, &r, &err);
-    double elapsed = now() - start;
+    double elapsed = bench_now() - start;
     if (status != TS_DONE)
         fprintf(stderr, "bench: run ended with status %d: %s\n", status, err.msg);
     gsl_rng_free(rng);
@@ -95,7 +77,7 @@ static double per_unit(const char *const *small, const char *const *large, doubl
         a[k] = time_run(small);
         b[k] = time_run(large);
     }
-    double t = (median(b, repeats) - median(a, repeats)) / units;
+    double t = (bench_median(b, repeats) - bench_median(a, repeats)) / units;
     free(a);
     free(b);
     return t;
@@ -111,12 +93,12 @@ static double triad(size_t n, int repeats)
     }
     double *x = malloc((size_t)repeats * 20 * sizeof *x), s = 0.5;
     for (int k = 0; k < repeats * 20; k++) {
-        double start = now();
+        double start = bench_now();
         for (size_t i = 0; i < n; i++) a[i] = b[i] + s * c[i];
-        x[k] = now() - start;
+        x[k] = bench_now() - start;
         s = a[n / 2] * 1e-300 + 0.5; /* keeps the loop from being hoisted */
     }
-    double m = median(x, repeats * 20);
+    double m = bench_median(x, repeats * 20);
     free(a);
     free(b);
     free(c);

@@ -17,6 +17,7 @@
 
 #include "tailsweep/grid.h"
 #include "tailsweep/rng.h"
+#include "timing.h"
 
 #define MAX_SETTINGS 12
 
@@ -44,25 +45,6 @@ static const bench_case cases[] = {
     /* No numpy twin: its population side is a quadrature (levy_sgd_logistic.c). */
     {"logistic_d100_iso", {COMMON, "problem=logistic", "dim=100", "n_train=100"}, 1000, 6000},
 };
-
-static double now(void)
-{
-    struct timespec t;
-    clock_gettime(CLOCK_MONOTONIC, &t);
-    return (double)t.tv_sec + 1e-9 * (double)t.tv_nsec;
-}
-
-static int compare(const void *a, const void *b)
-{
-    double x = *(const double *)a, y = *(const double *)b;
-    return (x > y) - (x < y);
-}
-
-static double median(double *x, int n)
-{
-    qsort(x, (size_t)n, sizeof *x, compare);
-    return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
-}
 
 /* This is a program, not the library: a bad case table is a bug in this file, reported and
  * fatal. */
@@ -119,9 +101,9 @@ static double time_run(const bench_case *c, int64_t steps)
     if (g->experiment->check && g->experiment->check(&p, &err)) die(c->name, err.msg);
     if (ts_recorder_init(&r, &p, &err)) die(c->name, err.msg);
     gsl_rng *rng = ts_rng_new(1, 0, 0);
-    double start = now();
+    double start = bench_now();
     ts_status status = g->experiment->run(&p, rng, &r, &err);
-    double elapsed = now() - start;
+    double elapsed = bench_now() - start;
     gsl_rng_free(rng);
     ts_recorder_free(&r);
     ts_grid_free(g);
@@ -141,7 +123,7 @@ static double seconds_per_step(const bench_case *c, int repeats)
         small[k] = time_run(c, c->steps_small);
         large[k] = time_run(c, c->steps_large);
     }
-    double t = (median(large, repeats) - median(small, repeats)) /
+    double t = (bench_median(large, repeats) - bench_median(small, repeats)) /
                (double)(c->steps_large - c->steps_small);
     free(small);
     free(large);
