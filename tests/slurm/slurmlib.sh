@@ -140,6 +140,7 @@ job_field() {
 wait_jobs() {
     deadline=$(($(date +%s) + $1))
     shift
+    settled=0
     while :; do
         running=0
         for id in "$@"; do
@@ -161,7 +162,10 @@ wait_jobs() {
                 esac
             done < "$SLURM_DIR/jobs.txt"
         done
-        [ "$running" -eq 1 ] || return 0
+        # A job that requeues itself passes through an ended state (CANCELLED) on its way back
+        # to PENDING: only states that last ten polls (seconds) count.
+        if [ "$running" -eq 1 ]; then settled=0; else settled=$((settled + 1)); fi
+        [ "$settled" -lt 10 ] || return 0
         [ "$(date +%s)" -lt "$deadline" ] || return 1
         sleep 1
     done
