@@ -1,7 +1,15 @@
 /* A synthetic experiment for testing and benchmarking the engine itself: each run spins the CPU
  * for a declared time, records draws from its stream (so a run's values identify its stream),
- * and ends done, diverged or failed on request. No science here. */
+ * and ends done, diverged or failed on request. No science here.
+ *
+ * Fault injection for the crash tests: with TAILSWEEP_SYNTHETIC_HOLD_FROM=K in the environment,
+ * a run of a point whose index is K or more holds (sleeps) before finishing, for at most
+ * HOLD_MAX_SECONDS. Runs are dispatched in point order when costs tie, so a sweep under this
+ * variable journals exactly the runs of points 0..K-1 and then waits, with runs in flight, to be
+ * killed: the kill lands at a known moment however loaded the machine is. It is an environment
+ * variable, not a parameter, so that the resume runs the same spec without it. */
 #include <math.h>
+#include <stdlib.h>
 #include <time.h>
 
 #include "tailsweep/experiment.h"
@@ -45,9 +53,23 @@ static void spin(double duration)
         for (int k = 0; k < 1000; k++) x = x * 1.0000001 + 1e-9;
 }
 
+enum { HOLD_MAX_SECONDS = 120 };
+
+static void hold_if_asked(const ts_point *p)
+{
+    const char *from = getenv("TAILSWEEP_SYNTHETIC_HOLD_FROM");
+    if (!from || !*from) return;
+    char *end;
+    unsigned long long k = strtoull(from, &end, 10);
+    if (*end || p->index < k) return;
+    struct timespec tenth = {0, 100000000L};
+    for (int s = 0; s < 10 * HOLD_MAX_SECONDS; s++) nanosleep(&tenth, NULL);
+}
+
 static ts_status run(const ts_point *p, gsl_rng *rng, ts_recorder *r, ts_error *err)
 {
     spin(ts_point_real(p, "work"));
+    hold_if_asked(p);
     double *draw = ts_recorder_series(r, M_DRAW), sum = 0;
     for (size_t k = 0; k < r->layout.nrecords; k++) sum += draw[k] = gsl_rng_uniform(rng);
     *ts_recorder_scalar(r, M_SUM) = sum;

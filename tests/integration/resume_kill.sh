@@ -20,9 +20,8 @@ check "the uninterrupted reference run succeeds" test $? -eq 0
 
 finished_runs() { "$TAILSWEEP" status "$1" 2>/dev/null | sed -n 's/^finished: \([0-9]*\).*/\1/p'; }
 
-# wait_until_journalled OUT PID N: until the sweep writing OUT has journalled at least N runs
-# (polling its journal, so that the moment depends on progress, not on how loaded the machine
-# is); fails if PID ends first or after 60 s.
+# wait_until_journalled OUT PID N: until the sweep writing OUT has journalled at least N runs;
+# fails if PID ends first or after 60 s.
 wait_until_journalled() { # OUT PID N
     wait_for_first_result "$1" "$2" || return 1
     for _ in $(seq 600); do
@@ -33,31 +32,45 @@ wait_until_journalled() { # OUT PID N
     return 1
 }
 
-# Kill moments: at the first journalled run, and once 20 and 50 of the 96 are journalled.
-for target in 1 20 50; do
-    out="$SCRATCH/kill-$target.h5"
+# job_processes SID OUT: the live processes of the job (zombies do not count: a container's
+# init may never reap orphaned ranks). Found both by session and by the output path on their
+# command line, so that a rank that left the session is found too.
+job_processes() { # SID OUT
+    { pgrep --runstates R,S,D,T -s "$1"; pgrep --runstates R,S,D,T -f -- "-o $2"; } 2>/dev/null
+}
+
+# Kill moments. A polled kill races the sweep (a loaded machine once let all 96 runs finish
+# between the poll and the kill), so the moment is pinned instead: the synthetic experiment's
+# fault injection holds every run of point K or later (TAILSWEEP_SYNTHETIC_HOLD_FROM), so the
+# job journals exactly the 4K runs of points 0..K-1 and then waits, runs in flight, for the kill.
+for points in 1 5 12; do
+    kept=$((4 * points))
+    out="$SCRATCH/kill-$points.h5"
     # setsid: the job gets its own session; killing the session reaches mpiexec and every rank
     # (Open MPI moves the ranks to process groups of their own).
-    setsid "$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$out" --progress none \
-        >/dev/null 2>&1 &
+    TAILSWEEP_SYNTHETIC_HOLD_FROM=$points setsid "$MPIEXEC" -n 2 "$TAILSWEEP" run \
+        "$SCRATCH/s.yaml" -o "$out" --progress none >/dev/null 2>&1 &
     pid=$!
-    wait_until_journalled "$out" "$pid" "$target"
-    check "killed after $target runs: the sweep was still running" kill -0 "$pid"
-    pkill -KILL -s "$pid"
-    wait "$pid" 2>/dev/null
-    # (zombies do not count: a container's init may never reap the orphaned ranks)
-    check "killed after $target runs: no process of the job survives" \
-        sh -c '! pgrep --runstates R,S,D,T -s "$1" >/dev/null' _ "$pid"
-    check "killed after $target runs: no archive yet" test ! -e "$out"
+    wait_until_journalled "$out" "$pid" "$kept"
+    sleep 0.5
+    check "held after $kept runs: the sweep is still running" kill -0 "$pid"
     n=$(finished_runs "$out")
-    check "killed after $target runs: some runs but not all were kept ($n)" \
-        test "${n:-0}" -ge "$target" -a "${n:-0}" -lt 96
+    check "held after $kept runs: exactly those runs are journalled ($n)" test "${n:-0}" -eq "$kept"
+    pkill -KILL -s "$pid"
+    pkill -KILL -f -- "-o $out"
+    wait "$pid" 2>/dev/null
+    survivors=$(job_processes "$pid" "$out")
+    check "killed after $kept runs: no process of the job survives ($survivors)" \
+        test -z "$survivors"
+    check "killed after $kept runs: no archive yet" test ! -e "$out"
+    n=$(finished_runs "$out")
+    check "killed after $kept runs: the journal kept those runs ($n)" test "${n:-0}" -eq "$kept"
     "$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$out" --progress none \
         > "$SCRATCH/resume.out"
-    check "killed after $target runs: the resume succeeds" test $? -eq 0
-    check "killed after $target runs: the resume skipped the kept runs" \
-        grep -q "$n before" "$SCRATCH/resume.out"
-    check "killed after $target runs: the archive equals the uninterrupted one" \
+    check "killed after $kept runs: the resume succeeds" test $? -eq 0
+    check "killed after $kept runs: the resume skipped the kept runs" \
+        grep -q "$((96 - kept)) finished now, $kept before" "$SCRATCH/resume.out"
+    check "killed after $kept runs: the archive equals the uninterrupted one" \
         compare_archives "$SCRATCH/ref.h5" "$out"
 done
 
