@@ -256,4 +256,16 @@ check_log "$log" "time-limit job: one log holds every start (--open-mode=append)
     grep -q "start $((restarts + 1)) (SLURM_RESTART_COUNT=$restarts)" "$log"
 check_log "$log" "time-limit job: archive equals mpiexec's" compare_archives limit-ref.h5 limit.h5
 
+# On a failure, what SLURM says of every job that did not complete, for the CI log.
+if [ "$failed" -gt 0 ]; then
+    for id in "$quick_job" "$space_job" "$preempt_job" "$array_job" "$array_collect" \
+        "$garray_job" "$garray_collect" "$limit_job"; do
+        states=$(job_states "$id")
+        if [ -n "$states" ] && ! echo "$states" | tr ' ' '\n' | grep -qv '^COMPLETED$'; then
+            continue
+        fi
+        echo "job $id: $(scontrol show job -o "$id" 2>&1 | head -n 1)"
+        grep -E "JobId=$id([^0-9]|$)" "$SLURM_DIR/log/slurmctld.log" | tail -n 20 | sed 's/^/    | /'
+    done
+fi
 finish

@@ -137,19 +137,24 @@ job_field() {
 # wait_jobs TIMEOUT ID...: wait until every job (array ids: every task) has ended; a job
 # requeued with SLURM's start delay (Reason=BeginTime) is released at once. Prints nothing;
 # returns 1 on timeout.
+# A job that requeues itself passes through an ended state (CANCELLED) on its way back to
+# PENDING, for seconds on a loaded machine (over ten seconds once). COMPLETED is final (a job
+# that requeues never completes first); any other ended state counts once it has lasted 60 polls.
 wait_jobs() {
     deadline=$(($(date +%s) + $1))
     shift
     settled=0
     while :; do
         running=0
+        unsettled=0
         for id in "$@"; do
             scontrol show job -o "$id" 2>/dev/null > "$SLURM_DIR/jobs.txt"
             while read -r line; do
                 state=$(echo "$line" | tr ' ' '\n' | sed -n 's/^JobState=//p')
                 case $state in
-                COMPLETED | FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | \
-                    BOOT_FAIL | DEADLINE | PREEMPTED) ;;
+                COMPLETED) ;;
+                FAILED | CANCELLED | TIMEOUT | NODE_FAIL | OUT_OF_MEMORY | BOOT_FAIL | DEADLINE | \
+                    PREEMPTED) unsettled=1 ;;
                 *)
                     running=1
                     case $line in
@@ -162,10 +167,10 @@ wait_jobs() {
                 esac
             done < "$SLURM_DIR/jobs.txt"
         done
-        # A job that requeues itself passes through an ended state (CANCELLED) on its way back
-        # to PENDING: only states that last ten polls (seconds) count.
         if [ "$running" -eq 1 ]; then settled=0; else settled=$((settled + 1)); fi
-        [ "$settled" -lt 10 ] || return 0
+        if [ "$running" -eq 0 ] && { [ "$unsettled" -eq 0 ] || [ "$settled" -ge 60 ]; }; then
+            return 0
+        fi
         [ "$(date +%s)" -lt "$deadline" ] || return 1
         sleep 1
     done
