@@ -30,6 +30,10 @@ wait_for_first_result() { # OUT PID
     done
     return 1
 }
+# finished_runs OUT: how many runs the journal of the sweep writing OUT holds (tailsweep status)
+finished_runs() {
+    "$TAILSWEEP" status "$1" 2>/dev/null | sed -n 's/^finished: \([0-9]*\).*/\1/p'
+}
 # compare_archives A B: identical outside /provenance (the determinism contract)
 compare_archives() {
     "$PYTHON" "$top_srcdir/tests/archive_compare.py" "$1" "$2"

@@ -62,12 +62,13 @@ static int launched_as_a_rank(void)
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
 }
 
-/* plan, describe, status and slurm read files and print: outside a launcher they skip MPI_Init,
- * which costs half a second alone and, as a singleton next to a running sweep that keeps every
- * core busy, waited seconds for it to end (`tailsweep status` of a live sweep). */
+/* plan, describe, status, slurm, sample and export read and write files serially: outside a
+ * launcher they skip MPI_Init, which costs half a second alone and, as a singleton next to a
+ * running sweep that keeps every core busy, waited seconds for it to end (`tailsweep status` of
+ * a live sweep). Serial HDF5 (the default file driver) needs no MPI even in a parallel build. */
 static int needs_mpi(int argc, char **argv)
 {
-    static const char *const serial[] = {"plan", "describe", "status", "slurm"};
+    static const char *const serial[] = {"plan", "describe", "status", "slurm", "sample", "export"};
     if (launched_as_a_rank() || argc < 2) return 1;
     for (size_t k = 0; k < sizeof serial / sizeof serial[0]; k++)
         if (strcmp(argv[1], serial[k]) == 0) return 0;

@@ -2,12 +2,12 @@
  * for a declared time, records draws from its stream (so a run's values identify its stream),
  * and ends done, diverged or failed on request. No science here.
  *
- * Fault injection for the crash tests: with TAILSWEEP_SYNTHETIC_HOLD_FROM=K in the environment,
- * a run of a point whose index is K or more holds (sleeps) before finishing, for at most
- * HOLD_MAX_SECONDS. Runs are dispatched in point order when costs tie, so a sweep under this
- * variable journals exactly the runs of points 0..K-1 and then waits, with runs in flight, to be
- * killed: the kill lands at a known moment however loaded the machine is. It is an environment
- * variable, not a parameter, so that the resume runs the same spec without it. */
+ * Fault injection for the crash and signal tests: with TAILSWEEP_SYNTHETIC_HOLD_FROM=K in the
+ * environment, a run of a point whose index is K or more holds (sleeps) before finishing, for
+ * TAILSWEEP_SYNTHETIC_HOLD_SECONDS (default 120). Runs are dispatched in point order when costs
+ * tie, so such a sweep journals the runs of points 0..K-1 promptly and then crawls, runs in
+ * flight: a kill or a signal lands at a known stage however loaded the machine is. These are
+ * environment variables, not parameters, so that the resume runs the same spec without them. */
 #include <math.h>
 #include <stdlib.h>
 #include <time.h>
@@ -53,17 +53,22 @@ static void spin(double duration)
         for (int k = 0; k < 1000; k++) x = x * 1.0000001 + 1e-9;
 }
 
-enum { HOLD_MAX_SECONDS = 120 };
+static double env_number(const char *name, double fallback)
+{
+    const char *text = getenv(name);
+    if (!text || !*text) return fallback;
+    char *end;
+    double x = strtod(text, &end);
+    return *end ? fallback : x;
+}
 
 static void hold_if_asked(const ts_point *p)
 {
-    const char *from = getenv("TAILSWEEP_SYNTHETIC_HOLD_FROM");
-    if (!from || !*from) return;
-    char *end;
-    unsigned long long k = strtoull(from, &end, 10);
-    if (*end || p->index < k) return;
+    double from = env_number("TAILSWEEP_SYNTHETIC_HOLD_FROM", -1);
+    if (from < 0 || (double)p->index < from) return;
+    double until = seconds() + env_number("TAILSWEEP_SYNTHETIC_HOLD_SECONDS", 120);
     struct timespec tenth = {0, 100000000L};
-    for (int s = 0; s < 10 * HOLD_MAX_SECONDS; s++) nanosleep(&tenth, NULL);
+    while (seconds() < until) nanosleep(&tenth, NULL);
 }
 
 static ts_status run(const ts_point *p, gsl_rng *rng, ts_recorder *r, ts_error *err)

@@ -18,7 +18,6 @@ YAML
 check "the uninterrupted reference run succeeds" test $? -eq 0
 
 
-finished_runs() { "$TAILSWEEP" status "$1" 2>/dev/null | sed -n 's/^finished: \([0-9]*\).*/\1/p'; }
 
 # wait_until_journalled OUT PID N: until the sweep writing OUT has journalled at least N runs;
 # fails if PID ends first or after 60 s.
