@@ -1,5 +1,5 @@
 /* Benchmark of the bigram experiment (bench/bigram.sh runs it next to bench/bigram_ref.py):
- *   bench/bigram [repeats]
+ *   bench/bigram [repeats [filter]]
  * prints one line per case, "name seconds" (the median over the repeats), for:
  *   exact_gd_record / exact_sign_record   one closed-form evaluation at a record time, d = 10^6
  *                                         (sign: averaged over record times spread on [0, T])
@@ -128,8 +128,8 @@ static void report(const char *name, double seconds)
 
 int main(int argc, char **argv)
 {
-    int repeats = argc > 1 ? atoi(argv[1]) : 5;
-    const char *filter = argc > 2 ? argv[2] : NULL;
+    const char *filter;
+    int repeats = bench_args(argc, argv, &filter);
     gsl_set_error_handler_off();
     /* exact: 2 vs 2002 record times at d = 10^6 (sign: 2 vs 50002, a record costs O(moving
      * entries + log d)); eps is never reached, which costs one evaluation (GD) or one

@@ -132,8 +132,8 @@ static double seconds_per_step(const bench_case *c, int repeats)
 
 int main(int argc, char **argv)
 {
-    int repeats = argc > 1 ? atoi(argv[1]) : 5;
-    const char *filter = argc > 2 ? argv[2] : NULL;
+    const char *filter;
+    int repeats = bench_args(argc, argv, &filter);
     if (repeats < 1) die("usage", "bench/levy_sgd [repeats >= 1 [filter]]");
     gsl_set_error_handler_off();
     for (size_t k = 0; k < sizeof cases / sizeof *cases; k++) {

@@ -2,7 +2,9 @@
 #ifndef TS_BENCH_TIMING_H
 #define TS_BENCH_TIMING_H
 
+#include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <time.h>
 
 /* Monotonic wall-clock seconds. */
@@ -24,6 +26,29 @@ static inline double bench_median(double *x, int n)
 {
     qsort(x, (size_t)n, sizeof *x, bench_compare);
     return n % 2 ? x[n / 2] : 0.5 * (x[n / 2 - 1] + x[n / 2]);
+}
+
+/* The programs' arguments, "[repeats [filter]]": repeats (default 5) must be a positive count;
+ * anything else (e.g. --help) prints the usage and exits 2 rather than timing nothing. */
+static inline int bench_args(int argc, char **argv, const char **filter)
+{
+    int repeats = 5;
+    if (argc > 1) {
+        char *end;
+        long r = strtol(argv[1], &end, 10);
+        if (*end || r < 1 || r > 1000 || argc > 3) {
+            int help = !strcmp(argv[1], "--help") || !strcmp(argv[1], "-h");
+            fprintf(help ? stdout : stderr,
+                    "usage: %s [repeats [filter]]\n"
+                    "  repeats: runs per case, the median is printed (default 5)\n"
+                    "  filter: only the cases whose name contains it\n",
+                    argv[0]);
+            exit(help ? 0 : 2);
+        }
+        repeats = (int)r;
+    }
+    *filter = argc > 2 ? argv[2] : NULL;
+    return repeats;
 }
 
 #endif
