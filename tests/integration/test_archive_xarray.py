@@ -8,7 +8,6 @@ evaluates at t = 0.
 """
 import os
 import re
-import re
 import socket
 import subprocess
 import sys
