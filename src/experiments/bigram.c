@@ -167,15 +167,44 @@ static int run_init(ts_bigram_run *run, const ts_point *p, ts_error *err)
 
 /* ------------------------------------------------------------------ the descriptor */
 
+/* Combinations that cannot run, refused by `plan` and `run` before any work (and by run, for
+ * callers of the library that skip the check). Cheap: no model is built. */
+static int check(const ts_point *p, ts_error *err)
+{
+    int cross_entropy = ts_point_is(p, "objective", "cross_entropy");
+    int64_t d = ts_point_int(p, "dim");
+    if (cross_entropy && d < 2)
+        return ts_error_set(err, TS_EUSAGE, "objective cross_entropy needs dim >= 2 (at dim 1 it "
+                                            "is 0)");
+    if (ts_point_is(p, "mode", "sampled") && (uint64_t)d > UINT32_MAX)
+        return ts_error_set(err, TS_EUSAGE, "mode sampled: dim = %lld exceeds %lu", (long long)d,
+                            (unsigned long)UINT32_MAX);
+    ts_schedule sched; /* the step's base value does not change the schedule's shape */
+    if (ts_schedule_of(p, 1.0, ts_point_int(p, "steps"), &sched, err)) return TS_EUSAGE;
+    if (!ts_point_is(p, "mode", "exact")) return TS_OK;
+    if (ts_optim_config_of(p).kind == TS_OPTIM_ADAM)
+        return ts_error_set(err, TS_EUSAGE,
+                            "mode exact has closed forms for gd and sign only: Adam's "
+                            "per-entry moments break the decoupling; use mode full or sampled");
+    if (cross_entropy)
+        return ts_error_set(err, TS_EUSAGE,
+                            "mode exact needs objective square (cross-entropy has no closed form); "
+                            "use mode full or sampled");
+    if (sched.kind != TS_SCHEDULE_CONSTANT || sched.warmup != 0)
+        return ts_error_set(err, TS_EUSAGE,
+                            "mode exact needs schedule constant without warmup (its closed "
+                            "forms assume a constant step); use mode full");
+    return TS_OK;
+}
+
 static ts_status run(const ts_point *p, gsl_rng *rng, ts_recorder *r, ts_error *err)
 {
+    if (check(p, err)) return TS_FAILED;
     ts_bigram_run q;
     if (run_init(&q, p, err)) return TS_FAILED;
     ts_status status = TS_FAILED;
     ts_bigram_record_asymptotic(&q, r);
-    if (q.objective == TS_BIGRAM_CROSS_ENTROPY && q.model.d < 2) {
-        ts_error_set(err, TS_EUSAGE, "objective cross_entropy needs dim >= 2 (at dim 1 it is 0)");
-    } else if (ts_point_is(p, "mode", "exact")) {
+    if (ts_point_is(p, "mode", "exact")) {
         status = ts_bigram_run_exact(&q, r, err);
     } else if (ts_bigram_record_theory(&q, r, err) == TS_OK) {
         status = ts_point_is(p, "mode", "full") ? ts_bigram_run_full(&q, rng, r, err)
@@ -238,5 +267,6 @@ const ts_experiment ts_experiment_bigram = {
     .cost = cost,
     .memory = memory,
     .run = run,
+    .check = check,
 };
 

@@ -7,23 +7,6 @@
 
 #include "bigram.h"
 
-static int exact_supported(const ts_bigram_run *run, ts_error *err)
-{
-    if (run->optim.kind == TS_OPTIM_ADAM)
-        return ts_error_set(err, TS_EUSAGE,
-                            "mode exact has closed forms for gd and sign only: Adam's "
-                            "per-entry moments break the decoupling; use mode full or sampled");
-    if (run->objective != TS_BIGRAM_SQUARE)
-        return ts_error_set(err, TS_EUSAGE,
-                            "mode exact needs objective square (cross-entropy has no closed form); "
-                            "use mode full or sampled");
-    if (!ts_bigram_constant_step(run))
-        return ts_error_set(err, TS_EUSAGE,
-                            "mode exact needs schedule constant without warmup (its closed "
-                            "forms assume a constant step); use mode full");
-    return TS_OK;
-}
-
 static double gd_rel_of(const ts_bigram_run *run, const void *form, int64_t t)
 {
     (void)run;
@@ -88,9 +71,10 @@ static ts_status run_exact_sign(const ts_bigram_run *run, ts_recorder *r, ts_err
     return ts_bigram_record_envelopes(run, r, (size_t)grid, err) ? TS_FAILED : TS_DONE;
 }
 
+/* The combinations without closed forms (Adam, cross-entropy, a varying step) are refused by
+ * the experiment's check before any work (bigram.c). */
 ts_status ts_bigram_run_exact(const ts_bigram_run *run, ts_recorder *r, ts_error *err)
 {
-    if (exact_supported(run, err)) return TS_FAILED;
     return run->optim.kind == TS_OPTIM_GD ? run_exact_gd(run, r, err)
                                           : run_exact_sign(run, r, err);
 }

@@ -108,9 +108,7 @@ static int state_init(sampled_state *s, const ts_bigram_run *run, gsl_rng *rng, 
 {
     memset(s, 0, sizeof *s);
     size_t d = run->model.d, b = run->batch_size;
-    if (d > UINT32_MAX)
-        return ts_error_set(err, TS_EUSAGE, "mode sampled: dim = %zu exceeds %lu", d,
-                            (unsigned long)UINT32_MAX);
+    /* dim <= UINT32_MAX (a pair holds 32-bit indices) is checked before any work (bigram.c) */
     s->d = d;
     s->batch = b;
     s->rho_stride = run->shared_permutation ? 0 : d;

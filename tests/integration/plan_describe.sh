@@ -31,6 +31,9 @@ check "plan counts points and runs" sh -c 'echo "$1" | grep -q "points: 6 x 3 re
 check "plan shows the step_size axis" sh -c 'echo "$1" | grep -q "step_size = \[0.5, 1, 1.5\]"' _ "$out"
 check "plan shows the memory estimate" sh -c 'echo "$1" | grep -q "peak memory per rank: 640 B"' _ "$out"
 check "plan says nothing ran yet" sh -c 'echo "$1" | grep -q "state: not started"' _ "$out"
+out=$("$TAILSWEEP" status "$SCRATCH/s.yaml"); rc=$?
+check "status of a sweep not started says so (exit $rc)" \
+    sh -c '[ "$1" -eq 0 ] && echo "$2" | grep -q "state: not started"' _ "$rc" "$out"
 n=$("$TAILSWEEP" plan "$SCRATCH/s.yaml" --list | grep -c '^  [0-9]*: dim=')
 check "plan --list lists every point" test "$n" -eq 6
 "$TAILSWEEP" plan "$SCRATCH/s.yaml" --list | grep -q '^  5: dim=20 step_size=1.5$'
@@ -49,6 +52,28 @@ check "an impossible combination exits 2" test "$rc" -eq 2
 check "the refusal names the point and the reason" \
     grep -q "combo.yaml: the point optimizer=adam: mode closed_form needs optimizer gd" "$SCRATCH/err"
 check "nothing was started" test ! -e "$SCRATCH/combo.h5.parts"
+
+# bigram's combinations without closed forms (or without meaning), each refused by plan.
+bigram_refuses() { # DESCRIPTION PARAMS(flow mapping body, after steps: 100) EXPECTED-SUBSTRING
+    printf 'experiment: bigram\nseed: 1\nparams: {steps: 100, %s}\n' "$2" \
+        > "$SCRATCH/bigram-combo.yaml"
+    "$TAILSWEEP" plan "$SCRATCH/bigram-combo.yaml" >/dev/null 2>"$SCRATCH/err"; rc=$?
+    check "bigram refuses $1 (exit $rc)" sh -c '[ "$1" -eq 2 ] && grep -q -- "$2" "$3"' _ \
+        "$rc" "$3" "$SCRATCH/err"
+}
+bigram_refuses "exact with adam" "dim: 100, mode: exact, optimizer: adam" \
+    "closed forms for gd and sign only"
+bigram_refuses "exact with cross-entropy" "dim: 100, mode: exact, objective: cross_entropy" \
+    "mode exact needs objective square"
+bigram_refuses "exact with a cosine schedule" "dim: 100, mode: exact, schedule: cosine" \
+    "mode exact needs schedule constant"
+bigram_refuses "cross-entropy at dim 1" "mode: full, objective: cross_entropy, dim: 1" \
+    "cross_entropy needs dim >= 2"
+printf 'experiment: bigram\nseed: 1\nparams: {%s}\n' \
+    "dim: 100, steps: 100, mode: full, objective: cross_entropy, optimizer: adam" \
+    > "$SCRATCH/bigram-ok.yaml"
+"$TAILSWEEP" plan "$SCRATCH/bigram-ok.yaml" >/dev/null 2>&1
+check "bigram accepts full with cross-entropy and adam" test $? -eq 0
 
 "$TAILSWEEP" frobnicate 2>/dev/null; rc=$?
 check "an unknown command exits 2" test "$rc" -eq 2
