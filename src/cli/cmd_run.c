@@ -22,7 +22,8 @@ static const char run_usage[] =
     "\n"
     "options:\n"
     "  -o, --output OUT         archive path (default: the spec's `output:`)\n"
-    "      --fresh              discard finished runs of an earlier, different spec\n"
+    "      --fresh              discard every finished run and start over (needed to run a\n"
+    "                           changed spec on an OUT that holds runs of the old one)\n"
     "      --progress MODE      auto (live line on a terminal, else a line every interval),\n"
     "                           line, or none (default auto)\n"
     "      --progress-interval S  seconds between progress lines (default 10)\n"
@@ -201,8 +202,9 @@ static void print_summary(const ts_run_summary *s, const char *output, int ranks
         fprintf(stdout, "tailsweep: stopped; rerun the same command to resume (%s.parts/)\n",
                 output);
     else if (a->slice_count)
-        fprintf(stdout, "tailsweep: slice %u/%u finished; `tailsweep collect %s` writes the "
-                "archive once every slice is done\n", a->slice_index, a->slice_count, a->spec);
+        fprintf(stdout, "tailsweep: slice %u/%u finished; `tailsweep collect %s%s%s` writes the "
+                "archive once every slice is done\n", a->slice_index, a->slice_count, a->spec,
+                a->output ? " -o " : "", a->output ? a->output : "");
 }
 
 int ts_cmd_run(int argc, char **argv)

@@ -13,7 +13,8 @@ static const char status_usage[] =
     "usage: tailsweep status SPEC|OUT\n"
     "\n"
     "How far a sweep is, running or stopped: finished runs (done, diverged, failed), remaining\n"
-    "ones, the rate and ETA of the latest invocation, and whether the archive is written.\n"
+    "ones, the rate and ETA of the latest invocation, and whether the archive is written; or\n"
+    "that it has not started. Exit status 0 in each case.\n"
     "Given OUT (the archive path), it reads the spec saved in OUT.parts/spec.yaml.\n";
 
 static int is_spec_path(const char *path)
@@ -112,6 +113,15 @@ int ts_cmd_status(int argc, char **argv)
     char sha[65];
     ts_grid_sha256(spec->grid, sha);
     ts_parts_index idx;
+    struct stat st;
+    if (stat(parts, &st) != 0) { /* nothing ran yet: a state, not an error (plan says the same) */
+        printf("sweep: %s (experiment %s, %llu runs)\nstate: not started (no %s)\n", output,
+               spec->grid->experiment->name, (unsigned long long)ts_grid_items(spec->grid), parts);
+        free(parts);
+        free(canonical);
+        ts_spec_free(spec);
+        return 0;
+    }
     int rc = ts_parts_check(parts, canonical, &err);
     if (rc == TS_OK) {
         ts_layout layout;

@@ -16,6 +16,8 @@ import csv
 import io
 import math
 import os
+import re
+import shlex
 import shutil
 import subprocess
 import sys
@@ -220,10 +222,21 @@ def partial(tmp_path_factory):
     if not TAILSWEEP:
         pytest.skip("TAILSWEEP is not set (run under make check)")
     directory = tmp_path_factory.mktemp("partial")
-    spec, out = run_sweep(directory, GRID_SPEC, "partial", "--slice", "0/2")
+    spec = directory / "partial.yaml"
+    spec.write_text(GRID_SPEC)
+    out = directory / "partial.h5"
+    proc = subprocess.run([TAILSWEEP, "run", str(spec), "-o", str(out), "--progress", "none",
+                           "--slice", "0/2"], cwd=directory, capture_output=True, text=True,
+                          timeout=120)
+    assert proc.returncode == 0, proc.stdout + proc.stderr
     assert not out.exists()
-    proc = subprocess.run([TAILSWEEP, "collect", str(spec), "-o", str(out)], cwd=directory,
-                          capture_output=True, text=True, timeout=120)
+    # the run names the collect command to use next; followed literally, it writes the archive
+    hint = re.search(r"`(tailsweep collect [^`]*)`", proc.stdout)
+    assert hint, proc.stdout
+    command = shlex.split(hint.group(1))
+    assert command[2:] == [str(spec), "-o", str(out)], command
+    proc = subprocess.run([TAILSWEEP, *command[1:]], cwd=directory, capture_output=True,
+                          text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
     return out
 
