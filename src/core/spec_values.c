@@ -19,7 +19,8 @@
 /* Generated values this close to an integer (in ulps) count as that integer: linspace and
  * logspace arithmetic may land a few ulps off a value the user meant exactly. */
 #define SPEC_INTEGRAL_ULPS 4.0
-/* numpy.arange's end test, with the tolerance the spec format promises (DESIGN.md section 2). */
+/* range's end test: b is a value when it lies on the grid a + k step to this fraction of a step
+ * (README, "The sweep spec"), so that [0.1, 0.5, 0.1] ends at 0.5 despite rounding. */
 #define SPEC_RANGE_TOLERANCE 1e-9
 
 static const char *const generator_keys[] = {"linspace", "logspace", "range", "num", "round",

@@ -90,4 +90,10 @@ for spec in "$top_srcdir"/jobs/*.yaml; do
     "$TAILSWEEP" plan "$spec" >/dev/null 2>"$SCRATCH/err"
     check "$(basename "$spec") plans (exit 0)" test $? -eq 0
 done
+# So does the example in README.md's "The sweep spec" (the first yaml block after it).
+sed -n '/^## The sweep spec/,/^## /p' "$top_srcdir/README.md" |
+    sed -n '/^```yaml/,/^```$/p' | sed '1d;$d' > "$SCRATCH/readme.yaml"
+"$TAILSWEEP" plan "$SCRATCH/readme.yaml" >/dev/null 2>"$SCRATCH/err"; rc=$?
+check "README's example spec plans (exit $rc)" \
+    sh -c 'test "$1" -eq 0 && test -s "$2"' _ "$rc" "$SCRATCH/readme.yaml"
 finish
