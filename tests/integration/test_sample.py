@@ -110,7 +110,7 @@ def test_zipf_frequencies(method):
     assert chi2 < (d - 1) + 5 * math.sqrt(2 * (d - 1))
 
 
-def test_streams_are_the_runs_streams():
+def test_seed_point_and_repeat_select_the_stream():
     common = ["levy", "--alpha", 1.7, "-n", 200, "--seed", 11]
     a = draws(*common)
     assert np.array_equal(a, draws(*common)), "same seed, point and repeat: same draws"
