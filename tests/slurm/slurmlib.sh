@@ -134,12 +134,25 @@ job_field() {
     scontrol show job -o "$1" 2>/dev/null | head -n 1 | tr ' ' '\n' | sed -n "s/^$2=//p"
 }
 
+# release_requeued LINE: start a requeued job (its `scontrol show job -o` LINE) now rather than
+# after SLURM's start delay, but not within 3 s of its requeue (SubmitTime is reset then): slurmd
+# refuses a job credential created in the second its predecessor was revoked ("Killing
+# non-startable batch job: Job credential revoked"), and the job then FAILS for good.
+release_requeued() {
+    task=$(echo "$1" | tr ' ' '\n' | sed -n 's/^JobId=//p')
+    requeued=$(echo "$1" | tr ' ' '\n' | sed -n 's/^SubmitTime=//p')
+    requeued=$(date -d "$requeued" +%s 2>/dev/null) || return 0
+    if [ $(($(date +%s) - requeued)) -ge 3 ]; then
+        scontrol update JobId="$task" StartTime=now
+    fi
+}
+
 # wait_jobs TIMEOUT ID...: wait until every job (array ids: every task) has ended; a job
-# requeued with SLURM's start delay (Reason=BeginTime) is released at once. Prints nothing;
-# returns 1 on timeout.
-# A job that requeues itself passes through an ended state (CANCELLED) on its way back to
-# PENDING, for seconds on a loaded machine (over ten seconds once). COMPLETED is final (a job
-# that requeues never completes first); any other ended state counts once it has lasted 60 polls.
+# requeued with SLURM's start delay (Reason=BeginTime) is released 3 s after its requeue
+# (release_requeued). Prints nothing; returns 1 on timeout.
+# COMPLETED is final (a job that requeues itself never completes first); any other ended state
+# counts once it has lasted 60 polls, in case a requeue shows one on its way back to PENDING
+# (a real failure is reported a minute late).
 wait_jobs() {
     deadline=$(($(date +%s) + $1))
     shift
@@ -158,10 +171,7 @@ wait_jobs() {
                 *)
                     running=1
                     case $line in
-                    *Reason=BeginTime*)
-                        task=$(echo "$line" | tr ' ' '\n' | sed -n 's/^JobId=//p')
-                        scontrol update JobId="$task" StartTime=now
-                        ;;
+                    *Reason=BeginTime*) release_requeued "$line" ;;
                     esac
                     ;;
                 esac
