@@ -41,6 +41,13 @@ int ts_parts_prepare(const char *dir, const char *canonical, int fresh, int *res
  * TS_ERUNTIME when there is no such dir. */
 int ts_parts_check(const char *dir, const char *canonical, ts_error *err);
 
+/* An invocation that stopped on a signal notes it in dir (file "stopped": the time), so that
+ * `tailsweep status` can say "stopped" at once instead of inferring it from the journal's age;
+ * ts_parts_prepare removes the note when the next invocation starts. A crash leaves no note. */
+int ts_parts_note_stop(const char *dir, ts_error *err);
+/* 1 and *when (unix seconds) when dir holds such a note, else 0. */
+int ts_parts_stopped(const char *dir, long *when);
+
 typedef struct ts_shard_writer ts_shard_writer;
 
 /* A new journal file in dir for this rank (its name is unique: rank, time, pid). spec_sha256 is

@@ -207,6 +207,18 @@ static void print_summary(const ts_run_summary *s, const char *output, int ranks
                 a->output ? " -o " : "", a->output ? a->output : "");
 }
 
+/* Tells `tailsweep status` at once that this invocation stopped (slices share the directory
+ * and do not note). A failure costs only that: status then infers it from the journal's age. */
+static void note_stop(const char *output)
+{
+    char *parts = ts_parts_dir(output);
+    ts_error err;
+    ts_error_clear(&err);
+    if (parts && ts_parts_note_stop(parts, &err) != TS_OK)
+        fprintf(stderr, "tailsweep: warning: %s\n", err.msg);
+    free(parts);
+}
+
 int ts_cmd_run(int argc, char **argv)
 {
     run_args a;
@@ -239,6 +251,7 @@ int ts_cmd_run(int argc, char **argv)
     rc = ts_engine_run(MPI_COMM_WORLD, spec, &opt, &summary, &err);
     int status = rc ? cli_report(&err) : exit_status(&summary);
     if (!rc && cli_is_root()) print_summary(&summary, output, size, &a);
+    if (!rc && cli_is_root() && summary.stopped && !a.slice_count) note_stop(output);
     ts_spec_free(spec);
     return status;
 }

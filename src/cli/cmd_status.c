@@ -59,7 +59,8 @@ static latest latest_invocation(const ts_parts_index *idx)
     return l;
 }
 
-static void report(const ts_spec *spec, const char *output, const ts_parts_index *idx)
+static void report(const ts_spec *spec, const char *output, const char *parts,
+                   const ts_parts_index *idx)
 {
     uint64_t total = ts_grid_items(spec->grid), counts[4] = {0};
     for (size_t k = 0; k < idx->nentries; k++) counts[idx->entries[k].status]++;
@@ -80,9 +81,18 @@ static void report(const ts_spec *spec, const char *output, const ts_parts_index
         double since = difftime(time(NULL), l.last_write);
         double span = difftime(l.last_write, (time_t)l.start);
         double rate = span > 0 ? (double)l.runs / span : 0;
+        char state[96], when[32];
+        long stopped_at;
+        if (remaining == 0)
+            snprintf(state, sizeof state, "complete");
+        else if (ts_parts_stopped(parts, &stopped_at))
+            snprintf(state, sizeof state, "stopped by a signal %s ago; rerun to resume",
+                     cli_duration(difftime(time(NULL), (time_t)stopped_at), when, sizeof when));
+        else
+            snprintf(state, sizeof state, "%s", since < 120 ? "probably running"
+                                                            : "stopped or idle");
         printf("latest invocation: %llu runs, %.3g runs/s; last result %s ago (%s)\n",
-               (unsigned long long)l.runs, rate, cli_duration(since, ago, sizeof ago),
-               remaining == 0 ? "complete" : since < 120 ? "probably running" : "stopped or idle");
+               (unsigned long long)l.runs, rate, cli_duration(since, ago, sizeof ago), state);
         if (remaining && rate > 0)
             printf("ETA at that rate: %s\n",
                    cli_duration((double)remaining / rate, eta, sizeof eta));
@@ -136,7 +146,7 @@ int ts_cmd_status(int argc, char **argv)
         free(values);
     }
     if (rc == TS_OK) {
-        report(spec, output, &idx);
+        report(spec, output, parts, &idx);
         ts_parts_index_free(&idx);
     }
     int status = rc ? cli_report(&err) : 0;

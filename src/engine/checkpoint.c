@@ -11,11 +11,13 @@
 #include <string.h>
 #include <sys/stat.h>
 #include <sys/types.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "shard_format.h"
 
 #define SPEC_FILE "spec.canonical"
+#define STOP_FILE "stopped"
 #define QUOTE_MAX 160 /* characters of a canonical line quoted in a message */
 
 /* ------------------------------------------------------------------ system calls, checked */
@@ -400,6 +402,17 @@ static int discard_shards(const char *dir, ts_error *err)
     return rc;
 }
 
+/* This invocation runs: an earlier one's stop note no longer describes the sweep. */
+static int remove_stop_note(const char *dir, ts_error *err)
+{
+    char *stop = ts_ckpt_path_join(dir, STOP_FILE);
+    if (!stop) return ts_error_set(err, TS_ERUNTIME, "out of memory");
+    int rc = unlink(stop) != 0 && errno != ENOENT ? ts_ckpt_sys_error(err, "cannot remove", stop)
+                                                   : TS_OK;
+    free(stop);
+    return rc;
+}
+
 /* --fresh discards whatever the dir holds, even the same sweep's runs: it asks for a restart. The
  * new spec.canonical replaces the old one by rename, which needs no separate delete. */
 int ts_parts_prepare(const char *dir, const char *canonical, int fresh, int *resumed,
@@ -428,7 +441,27 @@ int ts_parts_prepare(const char *dir, const char *canonical, int fresh, int *res
     free(old);
     if (rc == TS_OK && !*resumed)
         rc = write_file_atomically(dir, SPEC_FILE, canonical, err);
+    if (rc == TS_OK)
+        rc = remove_stop_note(dir, err);
     return rc;
+}
+
+int ts_parts_note_stop(const char *dir, ts_error *err)
+{
+    char text[32];
+    snprintf(text, sizeof text, "%ld\n", (long)time(NULL));
+    return write_file_atomically(dir, STOP_FILE, text, err);
+}
+
+int ts_parts_stopped(const char *dir, long *when)
+{
+    char *path = ts_ckpt_path_join(dir, STOP_FILE);
+    FILE *f = path ? fopen(path, "r") : NULL;
+    free(path);
+    if (!f) return 0;
+    int found = fscanf(f, "%ld", when) == 1;
+    fclose(f);
+    return found;
 }
 
 int ts_parts_check(const char *dir, const char *canonical, ts_error *err)

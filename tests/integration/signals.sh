@@ -33,9 +33,14 @@ check "SIGUSR1: no archive is written" test ! -e "$SCRATCH/usr1.h5"
 check "SIGUSR1: the run says how to resume" grep -q "rerun the same command" "$SCRATCH/usr1.out"
 n=$(finished_runs "$SCRATCH/usr1.h5")
 check "SIGUSR1: the finished runs are kept, not all ran ($n)" test "${n:-0}" -ge 1 -a "${n:-0}" -lt 40
+check "SIGUSR1: status says the sweep stopped" \
+    sh -c '"$1" status "$2" | grep -q "(stopped by a signal .* ago; rerun to resume)"' _ \
+    "$TAILSWEEP" "$SCRATCH/usr1.h5"
 "$MPIEXEC" -n 2 "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/usr1.h5" --progress none >/dev/null
 check "after SIGUSR1 the same command completes" test $? -eq 0
 check "after SIGUSR1 the archive equals the reference" compare_archives "$SCRATCH/ref.h5" "$SCRATCH/usr1.h5"
+check "after the resume status says complete" \
+    sh -c '"$1" status "$2" | grep -q "(complete)"' _ "$TAILSWEEP" "$SCRATCH/usr1.h5"
 
 # SIGTERM to a run with no launcher.
 $hold "$TAILSWEEP" run "$SCRATCH/s.yaml" -o "$SCRATCH/term.h5" --progress none >/dev/null 2>&1 &

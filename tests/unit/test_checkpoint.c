@@ -781,6 +781,33 @@ START_TEST(prepare_with_the_same_spec_resumes_and_keeps_the_shards)
 }
 END_TEST
 
+START_TEST(a_stop_note_lasts_until_the_next_invocation_runs)
+{
+    char *dir = make_tmpdir();
+    ts_error err;
+    ts_error_clear(&err);
+    int resumed;
+    long when = -1;
+    ck_assert_int_eq(ts_parts_prepare(dir, CANON_1, 0, &resumed, &err), TS_OK);
+    ck_assert_int_eq(ts_parts_stopped(dir, &when), 0);
+    long before = (long)time(NULL);
+    ck_assert_int_eq(ts_parts_note_stop(dir, &err), TS_OK);
+    ck_assert_int_eq(ts_parts_stopped(dir, &when), 1);
+    ck_assert(when >= before && when <= (long)time(NULL));
+    /* a refused invocation (another spec) does not run: the note stays */
+    ck_assert_int_eq(ts_parts_prepare(dir, CANON_2, 0, &resumed, &err), TS_EUSAGE);
+    ck_assert_int_eq(ts_parts_stopped(dir, &when), 1);
+    /* an invocation that runs (resume, or --fresh) removes it */
+    ck_assert_int_eq(ts_parts_prepare(dir, CANON_1, 0, &resumed, &err), TS_OK);
+    ck_assert_int_eq(ts_parts_stopped(dir, &when), 0);
+    ck_assert_int_eq(ts_parts_note_stop(dir, &err), TS_OK);
+    ck_assert_int_eq(ts_parts_prepare(dir, CANON_2, 1, &resumed, &err), TS_OK);
+    ck_assert_int_eq(ts_parts_stopped(dir, &when), 0);
+    remove_tree(dir);
+    free(dir);
+}
+END_TEST
+
 /* Prepares dir for `before`, journals `runs` distinct runs (one twice), then asks for `after`. */
 static void refusal(const char *before, const char *after, size_t runs, ts_error *err)
 {
@@ -1020,6 +1047,7 @@ static Suite *checkpoint_suite(void)
     tcase_add_test(spec, prepare_refuses_another_spec_naming_an_added_or_removed_line);
     tcase_add_test(spec, prepare_fresh_discards_the_shards_and_replaces_the_spec);
     tcase_add_test(spec, check_compares_without_changing_anything);
+    tcase_add_test(spec, a_stop_note_lasts_until_the_next_invocation_runs);
     suite_add_tcase(s, spec);
 
     TCase *kill9 = tcase_create("kill");
