@@ -172,7 +172,7 @@ def run_sweep(directory, text, name, *extra, status=0):
     proc = subprocess.run([TAILSWEEP, "run", str(spec), "-o", str(out), "--progress", "none",
                            *extra], cwd=directory, capture_output=True, text=True, timeout=120)
     assert proc.returncode == status, "tailsweep run:\n" + proc.stdout + proc.stderr
-    return spec, out
+    return spec, out, proc
 
 
 def archive(tmp_path_factory, text, name, status=0):
@@ -222,13 +222,7 @@ def partial(tmp_path_factory):
     if not TAILSWEEP:
         pytest.skip("TAILSWEEP is not set (run under make check)")
     directory = tmp_path_factory.mktemp("partial")
-    spec = directory / "partial.yaml"
-    spec.write_text(GRID_SPEC)
-    out = directory / "partial.h5"
-    proc = subprocess.run([TAILSWEEP, "run", str(spec), "-o", str(out), "--progress", "none",
-                           "--slice", "0/2"], cwd=directory, capture_output=True, text=True,
-                          timeout=120)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    spec, out, proc = run_sweep(directory, GRID_SPEC, "partial", "--slice", "0/2")
     assert not out.exists()
     # the run names the collect command to use next; followed literally, it writes the archive
     hint = re.search(r"`(tailsweep collect [^`]*)`", proc.stdout)
