@@ -8,14 +8,7 @@
 #include "tailsweep/error.h"
 #include "tailsweep/params.h"
 #include "tailsweep/record.h"
-
-/* How a run ended; also the archive's /status codes. */
-typedef enum {
-    TS_MISSING = 0,  /* not (yet) computed */
-    TS_DONE = 1,
-    TS_DIVERGED = 2, /* NaN/Inf or a loss beyond the experiment's blow-up bound: kept, not fatal */
-    TS_FAILED = 3    /* an error with a message: kept, the sweep goes on */
-} ts_status;
+#include "tailsweep/tracker.h"
 
 typedef struct ts_experiment {
     const char *name, *summary, *reference;
@@ -23,6 +16,7 @@ typedef struct ts_experiment {
     const ts_metric_def *metrics; /* terminated by {0} */
     double (*cost)(const ts_point *);   /* relative cost, for scheduling largest first */
     size_t (*memory)(const ts_point *); /* bytes a run needs, checked before a sweep starts */
+    ts_blowup blowup; /* when a run counts as diverged (tracker.h); describe shows it */
     /* Runs one point: fills the recorder and returns TS_DONE or TS_DIVERGED; on an error fills
      * err and returns TS_FAILED. Must not print, exit or keep state between calls. */
     ts_status (*run)(const ts_point *, gsl_rng *, ts_recorder *, ts_error *);

@@ -94,6 +94,8 @@ const ts_value *ts_point_value(const ts_point *p, const char *name);
 int ts_param_index(const ts_param_def *defs, const char *name);
 size_t ts_param_count(const ts_param_def *defs);
 size_t ts_metric_count(const ts_metric_def *defs);
+/* Index of a metric by name, or -1. */
+int ts_metric_index(const ts_metric_def *defs, const char *name);
 /* Index of `choice` in def->choices, or -1. */
 int ts_param_choice_index(const ts_param_def *def, const char *choice);
 /* Name of choice number e (into buf, which must hold 64 bytes); returns buf. */

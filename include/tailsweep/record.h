@@ -9,6 +9,14 @@
 
 struct ts_experiment;
 
+/* How a run ended; also the archive's /status codes. */
+typedef enum {
+    TS_MISSING = 0,  /* not (yet) computed */
+    TS_DONE = 1,
+    TS_DIVERGED = 2, /* NaN/Inf or a value beyond the experiment's blow-up rule: kept, not fatal */
+    TS_FAILED = 3    /* an error with a message: kept, the sweep goes on */
+} ts_status;
+
 /* The record times for a rule over [0, steps]: rule.count strictly increasing integers, first 0,
  * last steps. Needs rule.count >= 2 and steps >= rule.count - 1 (else TS_EUSAGE). */
 int ts_record_times(ts_record_rule rule, int64_t steps, int64_t *times, ts_error *err);

@@ -57,7 +57,9 @@ static void describe_one(const ts_experiment *x)
     printf("\nmetrics (archive variables; series are [sweep axes..., repeat, extra..., "
            "record]):\n");
     for (const ts_metric_def *m = x->metrics; m->name; m++) describe_metric(m);
-    printf("\nevery run also records status (done, diverged, failed) and provenance.\n");
+    char rule[256];
+    printf("\nevery run also records status (done, diverged, failed) and provenance; a run is "
+           "diverged when %s.\n", ts_blowup_describe(&x->blowup, rule, sizeof rule));
 }
 
 int ts_cmd_describe(int argc, char **argv)

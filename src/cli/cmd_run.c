@@ -10,6 +10,7 @@
 #include "cli.h"
 #include "tailsweep/checkpoint.h"
 #include "tailsweep/engine.h"
+#include "tailsweep/linalg.h"
 
 static const char run_usage[] =
     "usage: tailsweep run SPEC [options]        (alone, or under mpiexec -n N / srun)\n"
@@ -31,6 +32,8 @@ static const char run_usage[] =
     "                           killed process loses nothing finished, a crashed node at most S s)\n"
     "      --slice I/N          run only slice I of N (0-based), for SLURM job arrays; then\n"
     "                           `tailsweep collect` writes the archive\n"
+    "      --blas-threads N     threads of each BLAS call (default 1: the MPI ranks fill the\n"
+    "                           cores; raise it with fewer ranks per node than cores)\n"
     "  -h, --help               this text\n"
     "\n"
     "SIGTERM, SIGUSR1 (SLURM's warning before a time limit) and SIGINT stop taking new runs,\n"
@@ -85,6 +88,7 @@ typedef struct run_args {
     int fresh;
     double progress_interval, sync_interval;
     unsigned slice_index, slice_count;
+    int blas_threads;
 } run_args;
 
 static int parse_slice(const char *s, run_args *a)
@@ -112,9 +116,11 @@ static int parse_run_args(int argc, char **argv, run_args *a, int *done)
         {"output", required_argument, 0, 'o'}, {"fresh", no_argument, 0, 'f'},
         {"progress", required_argument, 0, 'p'}, {"progress-interval", required_argument, 0, 'i'},
         {"sync-interval", required_argument, 0, 's'}, {"slice", required_argument, 0, 'S'},
-        {"help", no_argument, 0, 'h'}, {0, 0, 0, 0},
+        {"blas-threads", required_argument, 0, 'B'}, {"help", no_argument, 0, 'h'},
+        {0, 0, 0, 0},
     };
-    *a = (run_args){.progress = "auto", .progress_interval = 10, .sync_interval = 2};
+    *a = (run_args){.progress = "auto", .progress_interval = 10, .sync_interval = 2,
+                    .blas_threads = 1};
     *done = 0;
     opterr = 0;
     optind = 1;
@@ -135,6 +141,14 @@ static int parse_run_args(int argc, char **argv, run_args *a, int *done)
             if (*end || x < 0) return usage_error("expected seconds >= 0, found \"%s\"", optarg);
             if (c == 'i') a->progress_interval = x;
             else a->sync_interval = x;
+            break;
+        }
+        case 'B': {
+            long n = strtol(optarg, &end, 10);
+            if (*end || end == optarg || n < 1 || n > 1024)
+                return usage_error("--blas-threads takes a whole number from 1 to 1024, found "
+                                   "\"%s\"", optarg);
+            a->blas_threads = (int)n;
             break;
         }
         case 'S':
@@ -225,6 +239,7 @@ int ts_cmd_run(int argc, char **argv)
     int done;
     int rc = parse_run_args(argc, argv, &a, &done);
     if (rc || done) return rc;
+    ts_linalg_set_threads(a.blas_threads);
     ts_spec *spec = cli_load_spec(a.spec);
     if (!spec) return EXIT_USAGE;
     const char *output = a.output ? a.output : spec->output;

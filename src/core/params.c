@@ -27,6 +27,13 @@ size_t ts_metric_count(const ts_metric_def *defs)
     return n;
 }
 
+int ts_metric_index(const ts_metric_def *defs, const char *name)
+{
+    for (int k = 0; defs[k].name; k++)
+        if (strcmp(defs[k].name, name) == 0) return k;
+    return -1;
+}
+
 /* Choices are one '|'-separated string, so a declaration states them once, readable as is. */
 int ts_param_choice_index(const ts_param_def *def, const char *choice)
 {

@@ -444,7 +444,9 @@ static int create_provenance(archive *a, ts_error *err)
                                        "MPI rank that ran it (-1: not run)", err);
     if (a->rank_ds < 0) return TS_ERUNTIME;
     a->host_ds = create_provenance_var(a, "host", a->host_type, -1, NULL, "",
-                                       "host that ran it, and (in parentheses) the vector-math variant of its noise fills", err);
+                                       "host that ran it and, in parentheses, its vector path "
+                                       "and BLAS (cpu.h, linalg.h)",
+                                       err);
     if (a->host_ds < 0) return TS_ERUNTIME;
     a->error_ds = create_provenance_var(a, "error", a->error_type, -1, NULL, "",
                                         "error message of a failed run", err);

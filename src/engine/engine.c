@@ -10,9 +10,10 @@
 #include "dispatch.h"
 #include "tailsweep/archive.h"
 #include "tailsweep/checkpoint.h"
+#include "tailsweep/cpu.h"
 #include "tailsweep/engine.h"
+#include "tailsweep/linalg.h"
 #include "tailsweep/rng.h"
-#include "tailsweep/variates.h"
 
 static double now(void)
 {
@@ -261,14 +262,18 @@ static int compute(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt
     return rc;
 }
 
-/* "host (vector math)": the batched Levy and Gaussian fills use glibc's vector math in a variant
- * that depends on the CPU (variates.h), and two variants may differ in the last bits, so each
- * run's provenance says which one made its numbers. */
+/* "host (vector path, BLAS)": the vectorised loops (cpu.h) and an optimised BLAS (linalg.h) pick
+ * their code by CPU type and two choices may differ in the last bits, so each run's provenance
+ * names both. The host name is shortened, never the part in parentheses. */
 static void host_and_vector_math(char host[TS_HOST_MAX])
 {
-    char name[TS_HOST_MAX] = "";
+    char name[TS_HOST_MAX] = "", paths[2 * TS_HOST_MAX];
     gethostname(name, sizeof name - 1);
-    snprintf(host, TS_HOST_MAX, "%.*s (%s)", TS_HOST_MAX - 16, name, ts_levy_fill_isa());
+    snprintf(paths, sizeof paths, " (%s, %s)", ts_cpu_vector_path(), ts_linalg_blas_name());
+    size_t tail = strnlen(paths, TS_HOST_MAX - 1), head = strnlen(name, TS_HOST_MAX - 1 - tail);
+    memcpy(host, name, head);
+    memcpy(host + head, paths, tail);
+    host[head + tail] = '\0';
 }
 
 int ts_engine_run(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt,

@@ -42,12 +42,8 @@ static const ts_param_def params[] = {
     {"phi_grid", TS_INT, .def.i = 0, .range = "[0, inf)", .unit = "",
      .doc = "exact sign descent: best phi over this many log-spaced values in [1, d] per "
             "record time (0: off)"},
-    {"steps", TS_INT, .def.i = 1000, .range = "[1, inf)", .unit = "iterations",
-     .doc = "number of steps T (the horizon of schedules and of step_rule phi)"},
-    {"record", TS_RECORD, .def.rec = {TS_RECORD_LOG, 50}, .unit = "",
-     .doc = "record times over [0, steps]: {log: N} or {linear: N}"},
-    {"eps", TS_REAL_LIST, .def.list = default_eps, .def.n = 3, .range = "(0, 1)", .unit = "",
-     .doc = "relative errors for steps_to_eps"},
+    TS_ITERATION_PARAMS(1000, 50),
+    TS_EPS_PARAM(default_eps, 3, "relative errors for steps_to_eps"),
     {"permutation", TS_ENUM, .def.e = "independent", .choices = "independent|shared",
      .unit = "", .doc = "rows' conditionals: an independent random permutation each, or one"},
     {"batch_size", TS_INT, .def.i = 64, .range = "[1, inf)", .unit = "pairs",
@@ -181,8 +177,17 @@ static int check(const ts_point *p, ts_error *err)
                             (unsigned long)UINT32_MAX);
     ts_schedule sched; /* the step's base value does not change the schedule's shape */
     if (ts_schedule_of(p, 1.0, ts_point_int(p, "steps"), &sched, err)) return TS_EUSAGE;
+    ts_optim_config optim = ts_optim_config_of(p);
+    int plain = optim.momentum == 0 && optim.weight_decay == 0;
+    if (ts_point_is(p, "mode", "sampled") && !plain)
+        return ts_error_set(err, TS_EUSAGE,
+                            "mode sampled steps only the batch's columns: momentum and "
+                            "weight_decay would move every entry at every step; use mode full");
     if (!ts_point_is(p, "mode", "exact")) return TS_OK;
-    if (ts_optim_config_of(p).kind == TS_OPTIM_ADAM)
+    if (!plain)
+        return ts_error_set(err, TS_EUSAGE, "mode exact has closed forms for plain gd and sign "
+                                            "only (momentum 0, weight_decay 0); use mode full");
+    if (optim.kind == TS_OPTIM_ADAM)
         return ts_error_set(err, TS_EUSAGE,
                             "mode exact has closed forms for gd and sign only: Adam's "
                             "per-entry moments break the decoupling; use mode full or sampled");
@@ -266,6 +271,7 @@ const ts_experiment ts_experiment_bigram = {
     .metrics = metrics,
     .cost = cost,
     .memory = memory,
+    .blowup = {.quantity = "the loss gap L(W_t) - L*", .bound = 1e6, .relative = 1},
     .run = run,
     .check = check,
 };

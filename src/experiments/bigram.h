@@ -22,9 +22,11 @@
 
 #include <gsl/gsl_rng.h>
 
+#include "tailsweep/cpu.h"
 #include "tailsweep/experiment.h"
 #include "tailsweep/optim.h"
 #include "tailsweep/schedule.h"
+#include "tailsweep/tracker.h"
 
 /* Metric indices, in the order of the metrics table in bigram.c. */
 enum {
@@ -68,47 +70,25 @@ typedef struct ts_bigram_run {
     int dense_updates;              /* sampled mode: never the lazy column scale */
 } ts_bigram_run;
 
-/* A loss gap this many times the initial one, or not finite, means the run has blown up
- * (TS_DIVERGED). */
-#define TS_BIGRAM_BLOWUP 1e6
-
 /* L0 - L*: the loss gap at W = 0, the denominator of every relative error. */
 double ts_bigram_initial_gap(const ts_bigram_run *run);
 
-/* Follows the loss of a simulated run (full and sampled modes): records it at the record times,
- * finds the first step at which it falls to each eps, and spots divergence. */
-typedef struct ts_bigram_tracker {
-    ts_recorder *rec;
-    double gap0;       /* L0 - L* */
-    size_t next;       /* the next record index */
-    const double *eps;
-    size_t neps, unreached;
-    double *hit;       /* the recorder's steps_to_eps block */
-} ts_bigram_tracker;
-
-void ts_bigram_tracker_init(ts_bigram_tracker *k, const ts_bigram_run *run, ts_recorder *r);
-/* The loss gap L(t) - L* after t steps. The caller passes it at every record time and at every
- * step while some eps is unreached (so that hits are first hits). Returns TS_DIVERGED when the
- * gap is not finite or exceeds the blow-up bound, TS_DONE otherwise. */
-ts_status ts_bigram_track(ts_bigram_tracker *k, int64_t t, double gap);
-
-static inline int ts_bigram_is_record_time(const ts_bigram_tracker *k, int64_t t)
-{
-    return k->next < k->rec->layout.nrecords && k->rec->times[k->next] == t;
-}
+/* The tracker of a simulated run (full and sampled modes), relative to L0 - L*: it records loss
+ * and rel_err at the record times, steps_to_eps and final_rel_err (bigram_full.c). */
+int ts_bigram_tracker_init(ts_tracker *k, const ts_bigram_run *run, ts_recorder *r,
+                           ts_error *err);
 
 /* The inner loops are compiled twice, for the x86-64 baseline (SSE2) and for AVX2 + FMA, and
  * the copy is chosen at run time: the matrix loops are compute-bound at two lanes (a full d =
  * 2000 GD step takes 2.2x longer in SSE2 here). */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__)
+#if TS_CPU_DISPATCH
 #define TS_BIGRAM_AVX2 1
-#define TS_BIGRAM_AVX2_TARGET __attribute__((target("avx2,fma")))
+#define TS_BIGRAM_AVX2_TARGET TS_TARGET_AVX2
 #define TS_BIGRAM_INLINE static inline __attribute__((always_inline))
 #else
 #define TS_BIGRAM_AVX2 0
 #define TS_BIGRAM_INLINE static inline
 #endif
-int ts_bigram_have_avx2(void);
 
 /* ------------------------------------------------------------ shared by the files */
 

@@ -31,7 +31,8 @@ static ts_status record_exact(const ts_bigram_run *run, ts_recorder *r,
     for (size_t k = 0; k < r->layout.nrecords; k++) {
         theory[k] = rel_err[k] = rel(run, ctx, r->times[k]);
         loss[k] = gap0 * rel_err[k];
-        if (!isfinite(rel_err[k]) || rel_err[k] > TS_BIGRAM_BLOWUP) return TS_DIVERGED;
+        if (ts_blowup_exceeded(&run->point->experiment->blowup, rel_err[k], 1.0))
+            return TS_DIVERGED;
     }
     *ts_recorder_scalar(r, TS_BIGRAM_FINAL) = rel_err[r->layout.nrecords - 1];
     return TS_DONE;

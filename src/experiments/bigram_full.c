@@ -13,32 +13,14 @@
 
 /* ------------------------------------------------------------ tracking (full and sampled) */
 
-void ts_bigram_tracker_init(ts_bigram_tracker *k, const ts_bigram_run *run, ts_recorder *r)
+int ts_bigram_tracker_init(ts_tracker *k, const ts_bigram_run *run, ts_recorder *r,
+                           ts_error *err)
 {
-    k->rec = r;
-    k->gap0 = ts_bigram_initial_gap(run);
-    k->next = 0;
-    k->eps = ts_point_list(run->point, "eps", &k->neps);
-    k->unreached = k->neps;
-    k->hit = ts_recorder_scalar(r, TS_BIGRAM_STEPS_TO_EPS);
-}
-
-ts_status ts_bigram_track(ts_bigram_tracker *k, int64_t t, double gap)
-{
-    double rel = gap / k->gap0;
-    if (ts_bigram_is_record_time(k, t)) {
-        ts_recorder_series(k->rec, TS_BIGRAM_LOSS)[k->next] = gap;
-        ts_recorder_series(k->rec, TS_BIGRAM_REL_ERR)[k->next] = rel;
-        if (++k->next == k->rec->layout.nrecords)
-            *ts_recorder_scalar(k->rec, TS_BIGRAM_FINAL) = rel;
-    }
-    if (!isfinite(rel) || rel > TS_BIGRAM_BLOWUP) return TS_DIVERGED;
-    for (size_t e = 0; e < k->neps; e++)
-        if (isnan(k->hit[e]) && rel <= k->eps[e]) {
-            k->hit[e] = (double)t;
-            k->unreached--;
-        }
-    return TS_DONE;
+    static const ts_tracked tracked = {
+        .value_series = TS_BIGRAM_LOSS, .relative_series = TS_BIGRAM_REL_ERR,
+        .first_hits = TS_BIGRAM_STEPS_TO_EPS, .final_value = -1,
+        .final_relative = TS_BIGRAM_FINAL};
+    return ts_tracker_init(k, run->point, r, &tracked, ts_bigram_initial_gap(run), err);
 }
 
 /* ------------------------------------------------------------------ the full mode */
@@ -105,21 +87,6 @@ static int state_init(full_state *s, const ts_bigram_run *run, gsl_rng *rng, ts_
     return rc;
 }
 
-/* One optimizer step on entries [first, first + n) through a view of the shared state: the
- * entries are independent, so stepping a block while its gradient is still in L1 is the same
- * step as one call on all d^2 entries. Adam's counter advances once per step (full_step). */
-static void step_block(ts_optim *o, size_t first, size_t n, double *w, const double *g,
-                       double lr)
-{
-    ts_optim view = *o;
-    view.n = n;
-    if (o->m) {
-        view.m = o->m + first;
-        view.v = o->v + first;
-    }
-    ts_optim_step(&view, w, g, lr);
-}
-
 /* Square loss on a block of column i: g = pi_i (w - p); returns sum (w - p)^2. */
 TS_BIGRAM_INLINE double square_block_body(const double *restrict w, const double *restrict p,
                                           double pi_i, double *restrict g, size_t n)
@@ -178,13 +145,16 @@ static double cross_entropy_column(const double *w, const double *p, double pi_i
  * the gradient and the optimizer's pass. */
 enum { BLOCK = 512 };
 
-/* The loss gap at the current W; with stepping on, also one optimizer step at rate lr. */
+/* The loss gap at the current W; with stepping on, also one optimizer step at rate lr, a block
+ * of entries at a time: the entries are independent, so stepping a block while its gradient is
+ * still in L1 is the same step as one call on all d^2 entries (the optimizer's block API). */
 static double full_step(full_state *s, const ts_bigram_run *run, double lr, int stepping,
                         int avx2)
 {
     const ts_bigram_model *m = &run->model;
     size_t d = s->d;
     double gap = 0;
+    if (stepping) ts_optim_begin(&s->optim);
     for (size_t i = 0; i < d; i++) {
         double *w = s->w + i * d;
         const double *p = s->target + i * s->target_stride;
@@ -193,16 +163,15 @@ static double full_step(full_state *s, const ts_bigram_run *run, double lr, int 
             for (size_t j = 0; j < d; j += BLOCK) {
                 size_t n = d - j < BLOCK ? d - j : BLOCK;
                 part += square_block(w + j, p + j, m->pi[i], s->grad, n, avx2);
-                if (stepping) step_block(&s->optim, i * d + j, n, w + j, s->grad, lr);
+                if (stepping) ts_optim_update(&s->optim, i * d + j, w + j, s->grad, n, lr);
             }
             part *= 0.5;
         } else {
             part = cross_entropy_column(w, p, m->pi[i], s->grad, d, m->entropy);
-            if (stepping) step_block(&s->optim, i * d, d, w, s->grad, lr);
+            if (stepping) ts_optim_update(&s->optim, i * d, w, s->grad, d, lr);
         }
         gap += m->pi[i] * part;
     }
-    if (stepping) s->optim.t++;
     return gap;
 }
 
@@ -210,15 +179,18 @@ ts_status ts_bigram_run_full(const ts_bigram_run *run, gsl_rng *rng, ts_recorder
                              ts_error *err)
 {
     full_state s;
+    ts_tracker k;
     if (state_init(&s, run, rng, err)) return TS_FAILED;
-    ts_bigram_tracker k;
-    ts_bigram_tracker_init(&k, run, r);
+    if (ts_bigram_tracker_init(&k, run, r, err)) {
+        state_free(&s);
+        return TS_FAILED;
+    }
     ts_status status = TS_DONE;
-    int avx2 = ts_bigram_have_avx2();
+    int avx2 = ts_cpu_has_avx2();
     for (int64_t t = 0; t <= run->steps && status == TS_DONE; t++) {
         int stepping = t < run->steps;
         double lr = stepping ? ts_schedule_lr(&run->schedule, t) : 0;
-        status = ts_bigram_track(&k, t, full_step(&s, run, lr, stepping, avx2));
+        status = ts_tracker_track(&k, t, full_step(&s, run, lr, stepping, avx2));
     }
     state_free(&s);
     return status;

@@ -124,7 +124,7 @@ TS_BIGRAM_AVX2_TARGET static void horner_avx2(const ts_bigram_gd_form *g, size_t
 static void all_moments(ts_bigram_gd_form *g)
 {
 #if TS_BIGRAM_AVX2
-    if (ts_bigram_have_avx2()) {
+    if (ts_cpu_has_avx2()) {
         all_moments_avx2(g);
         return;
     }
@@ -135,7 +135,7 @@ static void all_moments(ts_bigram_gd_form *g)
 static void horner(const ts_bigram_gd_form *g, size_t b, size_t n, double s, double *acc)
 {
 #if TS_BIGRAM_AVX2
-    if (ts_bigram_have_avx2()) {
+    if (ts_cpu_has_avx2()) {
         horner_avx2(g, b, n, s, acc);
         return;
     }

@@ -283,8 +283,8 @@ static void cross_entropy_gradient(sampled_state *s, size_t first, size_t last)
     for (size_t n = first; n < last; n++) s->grad[s->pairs[n].j] -= inv_b;
 }
 
-/* The shared optimizer's step on column i, which holds the pairs [first, last), through a view
- * of its state (untouched columns keep W and Adam's moments, as sparse Adam does). The square
+/* The shared optimizer's step on column i, which holds the pairs [first, last), as one block of
+ * its state (untouched columns keep W and Adam's moments, as sparse Adam does). The square
  * loss's batch gradient is (count/B) w_i - (1/B) sum e_j: c w_i except at the column's distinct
  * rows j (its pairs are sorted by j, see draw_batch), which is ts_optim_step_scaled's form, so
  * the column is read and written in one pass with no gradient array. The values at the j are
@@ -296,15 +296,9 @@ static void dense_column_step(sampled_state *s, const ts_bigram_run *run, size_t
 {
     size_t d = s->d, i = s->pairs[first].i;
     double *w = s->w + i * d;
-    ts_optim view = s->optim;
-    view.n = d;
-    if (s->optim.m) {
-        view.m = s->optim.m + i * d;
-        view.v = s->optim.v + i * d;
-    }
     if (run->objective == TS_BIGRAM_CROSS_ENTROPY) {
         cross_entropy_gradient(s, first, last);
-        ts_optim_step(&view, w, s->grad, lr);
+        ts_optim_update(&s->optim, i * d, w, s->grad, d, lr);
         return;
     }
     double inv_b = 1.0 / (double)s->batch, c = (double)(last - first) * inv_b;
@@ -317,7 +311,7 @@ static void dense_column_step(sampled_state *s, const ts_bigram_run *run, size_t
         }
         s->g_idx[nidx - 1] -= inv_b;
     }
-    ts_optim_step_scaled(&view, w, c, s->idx, s->g_idx, nidx, lr);
+    ts_optim_update_scaled(&s->optim, i * d, w, d, c, s->idx, s->g_idx, nidx, lr);
 }
 
 /* Bounds on a lazy column scale: outside them (or at 0, or not finite) the scale is folded into
@@ -357,6 +351,7 @@ static void lazy_sgd_column(sampled_state *s, const ts_bigram_run *run, size_t f
 static void sampled_step(sampled_state *s, const ts_bigram_run *run, double lr)
 {
     size_t d = s->d;
+    ts_optim_begin(&s->optim);
     for (size_t first = 0, last; first < s->batch; first = last) {
         size_t i = s->pairs[first].i;
         for (last = first + 1; last < s->batch && s->pairs[last].i == i; last++) continue;
@@ -371,22 +366,23 @@ static void sampled_step(sampled_state *s, const ts_bigram_run *run, double lr)
             s->stale_list[s->nstale++] = i;
         }
     }
-    s->optim.t++;
 }
 
 ts_status ts_bigram_run_sampled(const ts_bigram_run *run, gsl_rng *rng, ts_recorder *r,
                                 ts_error *err)
 {
     sampled_state s;
+    ts_tracker k;
     if (state_init(&s, run, rng, err)) return TS_FAILED;
-    ts_bigram_tracker k;
-    ts_bigram_tracker_init(&k, run, r);
+    if (ts_bigram_tracker_init(&k, run, r, err)) {
+        state_free(&s);
+        return TS_FAILED;
+    }
     ts_status status = TS_DONE;
     for (int64_t t = 0; status == TS_DONE; t++) {
-        /* The population gap costs O(d) plus the changed columns: computed at the record times,
-         * and at every step only while some eps is unreached (so that hits are first hits). */
-        if (ts_bigram_is_record_time(&k, t) || k.unreached > 0)
-            status = ts_bigram_track(&k, t, population_gap(&s, run));
+        /* The population gap costs O(d) plus the changed columns: only when the tracker needs
+         * it. */
+        if (ts_tracker_wants(&k, t)) status = ts_tracker_track(&k, t, population_gap(&s, run));
         if (t == run->steps || status != TS_DONE) break;
         if ((size_t)t % run->batch_reuse == 0) draw_batch(&s, rng);
         sampled_step(&s, run, ts_schedule_lr(&run->schedule, t));

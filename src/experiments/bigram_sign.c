@@ -93,7 +93,7 @@ static void band_sums(const double *p, size_t n, double eta, int64_t t, double *
 {
     *s_iterate = *s_mean = 0;
 #if TS_BIGRAM_AVX2
-    if (ts_bigram_have_avx2()) {
+    if (ts_cpu_has_avx2()) {
         band_avx2(p, n, eta, (double)t, s_iterate, s_mean);
         return;
     }

@@ -12,7 +12,7 @@
 
 #include "bigram.h"
 
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#if TS_CPU_LIBMVEC
 #define BG_LIBMVEC 1
 double bg_vec_exp(double) __asm__("exp") __attribute__((const, nothrow, simd("notinbranch")));
 #else
@@ -85,43 +85,27 @@ TS_BIGRAM_AVX2_TARGET static double exp_shifted_avx2(const double *x, double shi
 }
 
 /* 8 lanes of exp instead of 4: 0.67 instead of 1.0 ns per term at d = 10^6 here */
-__attribute__((target("avx512f"))) static double weighted_exp_sum_avx512(const double *w,
+TS_TARGET_AVX512 static double weighted_exp_sum_avx512(const double *w,
                                                                           const double *x,
                                                                           double scale, size_t n)
 {
     return weighted_exp_sum_body(w, x, scale, n);
-}
-
-static int have_avx512f(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx512f");
 }
 #endif
 
 double ts_bigram_weighted_exp_sum(const double *w, const double *x, double scale, size_t n)
 {
 #if BG_LIBMVEC
-    if (have_avx512f()) return weighted_exp_sum_avx512(w, x, scale, n);
-    if (ts_bigram_have_avx2()) return weighted_exp_sum_avx2(w, x, scale, n);
+    if (ts_cpu_has_avx512()) return weighted_exp_sum_avx512(w, x, scale, n);
+    if (ts_cpu_has_avx2()) return weighted_exp_sum_avx2(w, x, scale, n);
 #endif
     return weighted_exp_sum_body(w, x, scale, n);
-}
-
-int ts_bigram_have_avx2(void)
-{
-#if TS_BIGRAM_AVX2
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
-#else
-    return 0;
-#endif
 }
 
 double ts_bigram_exp_shifted(const double *x, double shift, double *out, size_t n)
 {
 #if BG_LIBMVEC
-    if (ts_bigram_have_avx2()) return exp_shifted_avx2(x, shift, out, n);
+    if (ts_cpu_has_avx2()) return exp_shifted_avx2(x, shift, out, n);
 #endif
     return exp_shifted_body(x, shift, out, n);
 }

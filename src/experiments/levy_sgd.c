@@ -41,6 +41,7 @@
 #include "tailsweep/optim.h"
 #include "tailsweep/rng.h"
 #include "tailsweep/schedule.h"
+#include "tailsweep/tracker.h"
 #include "tailsweep/variates.h"
 
 #include "levy_sgd.h"
@@ -80,10 +81,7 @@ static const ts_param_def params[] = {
             "samples)"},
     {"n_test", TS_INT, .def.i = 10000, .range = "[1, inf)", .unit = "samples",
      .doc = "population: test_set: the test set's size (drawn once per run)"},
-    {"steps", TS_INT, .def.i = 1000, .range = "[1, inf)", .unit = "iterations",
-     .doc = "number of steps T"},
-    {"record", TS_RECORD, .def.rec = {TS_RECORD_LOG, 50}, .unit = "",
-     .doc = "record times over [0, steps]: {log: N} or {linear: N}"},
+    TS_ITERATION_PARAMS(1000, 50),
     {"charfn_u", TS_REAL_LIST, .def.list = default_charfn_u, .def.n = 3, .range = "(0, inf)",
      .unit = "", .doc = "arguments u of the empirical characteristic function of Wbar_T"},
     TS_SCHEDULE_PARAMS,
@@ -118,9 +116,9 @@ static const ts_metric_def metrics[] = {
     {0},
 };
 
-/* A risk beyond this (or not finite) means the run has blown up: heavy tails alone stay far
- * below it for any alpha a sweep would use. */
-#define BLOWUP_RISK 1e100
+/* The tracker records the series itself (record_series) and watches the training risk; the
+ * blow-up rule also guards the two population risks. */
+static const ts_tracked tracked = {-1, -1, -1, -1, -1};
 
 typedef enum { LOSS_SQUARED, LOSS_LOGISTIC } loss_kind;
 
@@ -422,11 +420,6 @@ static void add_noise(problem *q, double lr)
     }
 }
 
-static int blown_up(double risk)
-{
-    return !isfinite(risk) || risk > BLOWUP_RISK;
-}
-
 typedef struct risks {
     double train, test, expected, distance;
 } risks;
@@ -455,18 +448,21 @@ static ts_status iterate(problem *q, const ts_point *p, ts_optim *opt, const ts_
                          ts_recorder *r, ts_error *err)
 {
     int64_t steps = ts_point_int(p, "steps");
-    size_t next = 0;
     double *sup_gap = ts_recorder_scalar(r, M_SUP_GAP);
     double *sup_distance = ts_recorder_scalar(r, M_SUP_DISTANCE);
     *sup_gap = -INFINITY;
     *sup_distance = 0;
+    ts_tracker k;
+    if (ts_tracker_init(&k, p, r, &tracked, 1.0, err)) return TS_FAILED;
     for (int64_t t = 0;; t++) {
         risks now;
         if (measure(q, &now, err)) return TS_FAILED;
         if (now.test - now.train > *sup_gap) *sup_gap = now.test - now.train;
         if (now.distance > *sup_distance) *sup_distance = now.distance;
-        if (next < r->layout.nrecords && r->times[next] == t) record_series(r, next++, &now);
-        if (blown_up(now.train) || blown_up(now.test) || blown_up(now.expected))
+        if (ts_tracker_is_record_time(&k, t)) record_series(r, ts_tracker_slot(&k), &now);
+        if (ts_tracker_track(&k, t, now.train) == TS_DIVERGED ||
+            ts_tracker_guard(&k, now.test) == TS_DIVERGED ||
+            ts_tracker_guard(&k, now.expected) == TS_DIVERGED)
             return TS_DIVERGED;
         if (t == steps) {
             *ts_recorder_scalar(r, M_FINAL_GAP) = now.test - now.train;
@@ -574,6 +570,7 @@ const ts_experiment ts_experiment_levy_sgd = {
     .metrics = metrics,
     .cost = cost,
     .memory = memory,
+    .blowup = {.quantity = "a risk (train, test or of the expected dynamics)", .bound = 1e100},
     .run = run,
     .check = check,
 };

@@ -14,6 +14,7 @@
 #include "tailsweep/experiment.h"
 #include "tailsweep/optim.h"
 #include "tailsweep/schedule.h"
+#include "tailsweep/tracker.h"
 
 static const double default_eps[] = {0.5, 0.1, 0.01};
 
@@ -25,12 +26,8 @@ static const ts_param_def params[] = {
      .doc = "b in w*_k ~ N(0, k^-b)"},
     {"step_size", TS_REAL, .def.r = 1.0, .range = "(0, inf)", .unit = "",
      .doc = "GD step eta; eta > 2 diverges"},
-    {"steps", TS_INT, .def.i = 1000, .range = "[1, inf)", .unit = "iterations",
-     .doc = "number of GD steps T"},
-    {"record", TS_RECORD, .def.rec = {TS_RECORD_LOG, 50}, .unit = "",
-     .doc = "record times over [0, steps]: {log: N} or {linear: N}"},
-    {"eps", TS_REAL_LIST, .def.list = default_eps, .def.n = 3, .range = "(0, 1)", .unit = "",
-     .doc = "relative errors f(w_t)/f(w_0) for steps_to_eps"},
+    TS_ITERATION_PARAMS(1000, 50),
+    TS_EPS_PARAM(default_eps, 3, "relative errors f(w_t)/f(w_0) for steps_to_eps"),
     {"mode", TS_ENUM, .def.e = "iterate", .choices = "iterate|closed_form", .unit = "",
      .doc = "iterate the optimizer, or evaluate only GD's closed form (any steps, O(d) per record)"},
     TS_OPTIM_PARAMS("gd"),
@@ -38,23 +35,26 @@ static const ts_param_def params[] = {
     {0},
 };
 
-enum { M_LOSS, M_THEORY_LOSS, M_STEPS_TO_EPS, M_FINAL_LOSS };
+enum { M_LOSS, M_THEORY_LOSS, M_STEPS_TO_EPS, M_FINAL_LOSS, NMETRICS };
 static const ts_metric_def metrics[] = {
-    {.name = "loss", .kind = TS_SERIES, .unit = "",
-     .doc = "f(w_t) - f*, simulated (iterate) or closed form (closed_form)"},
-    {.name = "theory_loss", .kind = TS_SERIES, .unit = "",
-     .doc = "GD's closed form 1/2 sum_k lambda_k (1 - eta lambda_k)^(2t) w*_k^2 (NaN for other "
-            "optimizers or schedules)",
-     .theory_for = "loss"},
-    {.name = "steps_to_eps", .kind = TS_SCALAR, .unit = "iterations",
-     .doc = "first t with f(w_t) <= eps f(w_0); NaN when not reached within steps",
-     .dims = {"eps"}},
-    {.name = "final_loss", .kind = TS_SCALAR, .unit = "", .doc = "f(w_T) - f*"},
-    {0},
+    [M_LOSS] = {.name = "loss", .kind = TS_SERIES, .unit = "",
+                .doc = "f(w_t) - f*, simulated (iterate) or closed form (closed_form)"},
+    [M_THEORY_LOSS] = {.name = "theory_loss", .kind = TS_SERIES, .unit = "",
+                       .doc = "GD's closed form 1/2 sum_k lambda_k (1 - eta lambda_k)^(2t) "
+                              "w*_k^2 (NaN for other optimizers or schedules)",
+                       .theory_for = "loss"},
+    [M_STEPS_TO_EPS] = {.name = "steps_to_eps", .kind = TS_SCALAR, .unit = "iterations",
+                        .doc = "first t with f(w_t) <= eps f(w_0); NaN when not reached within "
+                               "steps",
+                        .dims = {"eps"}},
+    [M_FINAL_LOSS] = {.name = "final_loss", .kind = TS_SCALAR, .unit = "", .doc = "f(w_T) - f*"},
+    [NMETRICS] = {0},
 };
 
-/* A loss this far above the start (or not finite) means the run has blown up. */
-#define BLOWUP_FACTOR 1e100
+/* What the tracker fills from the loss of an iterated run. */
+static const ts_tracked tracked = {.value_series = M_LOSS, .relative_series = -1,
+                                   .first_hits = M_STEPS_TO_EPS, .final_value = M_FINAL_LOSS,
+                                   .final_relative = -1};
 
 typedef struct problem {
     size_t d;
@@ -109,11 +109,6 @@ static double closed_form(const problem *q, int64_t t)
     return 0.5 * sum;
 }
 
-static int blown_up(double loss, double initial)
-{
-    return !isfinite(loss) || loss > BLOWUP_FACTOR * initial;
-}
-
 /* The first integer t in [0, steps] with L(t) <= target; L is non-increasing when every
  * |1 - eta lambda_k| <= 1, which holds for runs that have not diverged. */
 static double first_time_below(const problem *q, double target, int64_t steps)
@@ -135,7 +130,7 @@ static ts_status run_closed_form(const problem *q, const ts_point *p, ts_recorde
     double *loss = ts_recorder_series(r, M_LOSS), *theory = ts_recorder_series(r, M_THEORY_LOSS);
     for (size_t k = 0; k < r->layout.nrecords; k++) {
         loss[k] = theory[k] = closed_form(q, r->times[k]);
-        if (blown_up(loss[k], initial)) return TS_DIVERGED;
+        if (ts_blowup_exceeded(&p->experiment->blowup, loss[k], initial)) return TS_DIVERGED;
     }
     size_t neps;
     const double *eps = ts_point_list(p, "eps", &neps);
@@ -155,26 +150,17 @@ static double loss_of(const problem *q)
 /* Minimising f over w is minimising over err = w - w* with the same steps, since w* is fixed:
  * the optimizer updates err in place with the gradient lambda * err. */
 static ts_status iterate(problem *q, const ts_point *p, ts_optim *opt, const ts_schedule *sched,
-                         ts_recorder *r)
+                         ts_recorder *r, ts_error *err)
 {
     int64_t steps = ts_point_int(p, "steps");
-    size_t neps, next = 0;
-    const double *eps = ts_point_list(p, "eps", &neps);
-    double *loss = ts_recorder_series(r, M_LOSS);
-    double *hit = ts_recorder_scalar(r, M_STEPS_TO_EPS);
-    double initial = loss_of(q), current = initial;
+    ts_tracker k;
+    if (ts_tracker_init(&k, p, r, &tracked, NAN, err)) return TS_FAILED;
     for (int64_t t = 0;; t++) {
-        for (size_t e = 0; e < neps; e++)
-            if (isnan(hit[e]) && current <= eps[e] * initial) hit[e] = (double)t;
-        if (next < r->layout.nrecords && r->times[next] == t) loss[next++] = current;
-        if (blown_up(current, initial)) return TS_DIVERGED;
-        if (t == steps) break;
-        for (size_t k = 0; k < q->d; k++) q->grad[k] = q->lambda[k] * q->err[k];
+        if (ts_tracker_track(&k, t, loss_of(q)) == TS_DIVERGED) return TS_DIVERGED;
+        if (t == steps) return TS_DONE;
+        for (size_t j = 0; j < q->d; j++) q->grad[j] = q->lambda[j] * q->err[j];
         ts_optim_step(opt, q->err, q->grad, ts_schedule_lr(sched, t));
-        current = loss_of(q);
     }
-    *ts_recorder_scalar(r, M_FINAL_LOSS) = current;
-    return TS_DONE;
 }
 
 static ts_status run_iterate(problem *q, const ts_point *p, ts_recorder *r, ts_error *err)
@@ -184,23 +170,29 @@ static ts_status run_iterate(problem *q, const ts_point *p, ts_recorder *r, ts_e
     ts_optim opt;
     if (ts_schedule_of(p, q->eta, ts_point_int(p, "steps"), &sched, err) != TS_OK) return TS_FAILED;
     if (ts_optim_init(&opt, &cfg, q->d, err) != TS_OK) return TS_FAILED;
-    ts_status status = iterate(q, p, &opt, &sched, r);
+    ts_status status = iterate(q, p, &opt, &sched, r, err);
     ts_optim_free(&opt);
     return status;
 }
 
-/* The closed form describes GD with a constant step only. */
+/* The closed form describes plain GD with a constant step only. */
 static int closed_form_applies(const ts_point *p)
 {
-    return ts_point_is(p, "optimizer", "gd") && ts_point_is(p, "schedule", "constant") &&
-           ts_point_real(p, "warmup") == 0;
+    ts_optim_config c = ts_optim_config_of(p);
+    return c.kind == TS_OPTIM_GD && c.momentum == 0 && c.weight_decay == 0 &&
+           ts_point_is(p, "schedule", "constant") && ts_point_real(p, "warmup") == 0;
 }
 
 static int check(const ts_point *p, ts_error *err)
 {
     if (ts_point_is(p, "mode", "closed_form") && !closed_form_applies(p))
-        return ts_error_set(err, TS_EUSAGE, "mode closed_form needs optimizer gd and schedule "
-                                            "constant without warmup");
+        return ts_error_set(err, TS_EUSAGE, "mode closed_form needs optimizer gd without "
+                                            "momentum or weight_decay and schedule constant "
+                                            "without warmup");
+    if (ts_point_real(p, "weight_decay") != 0)
+        return ts_error_set(err, TS_EUSAGE, "weight_decay is not offered here: the optimizer "
+                                            "steps on the error w - w*, so it would decay towards "
+                                            "w*; set weight_decay 0");
     ts_schedule sched;
     return ts_schedule_of(p, ts_point_real(p, "step_size"), ts_point_int(p, "steps"), &sched, err);
 }
@@ -247,6 +239,7 @@ const ts_experiment ts_experiment_quadratic = {
     .metrics = metrics,
     .cost = cost,
     .memory = memory,
+    .blowup = {.quantity = "the loss f(w_t) - f*", .bound = 1e100, .relative = 1},
     .run = run,
     .check = check,
 };

@@ -95,6 +95,9 @@ int ts_experiment_validate(const ts_experiment *x, ts_error *err)
         !x->memory || !x->run)
         return ts_error_set(err, TS_ERUNTIME, "experiment %s: incomplete descriptor",
                             x->name ? x->name : "?");
+    if (!x->blowup.quantity || !(x->blowup.bound > 0))
+        return ts_error_set(err, TS_ERUNTIME, "experiment %s: declares no blow-up rule (a quantity "
+                            "and a bound > 0)", x->name);
     for (const ts_param_def *def = x->params; def->name; def++) {
         int rc = check_param(x, def, err);
         if (rc) return rc;

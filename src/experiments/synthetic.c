@@ -106,5 +106,7 @@ const ts_experiment ts_experiment_synthetic = {
     .metrics = metrics,
     .cost = cost,
     .memory = memory,
+    .blowup = {.quantity = "its outcome parameter says so (no value is watched)",
+               .bound = INFINITY},
     .run = run,
 };

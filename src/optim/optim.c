@@ -30,6 +30,15 @@ static int check_config(const ts_optim_config *cfg, ts_error *err)
     if (!(cfg->epsilon >= 0))
         return ts_error_set(err, TS_EUSAGE, "adam_epsilon must be >= 0, got %.17g",
                             cfg->epsilon);
+    if (!(cfg->momentum >= 0 && cfg->momentum < 1))
+        return ts_error_set(err, TS_EUSAGE, "momentum must lie in [0, 1), got %.17g",
+                            cfg->momentum);
+    if (cfg->kind == TS_OPTIM_ADAM && cfg->momentum != 0)
+        return ts_error_set(err, TS_EUSAGE, "momentum is for gd and sign: Adam's momentum is "
+                                            "adam_beta1");
+    if (!(cfg->weight_decay >= 0 && isfinite(cfg->weight_decay)))
+        return ts_error_set(err, TS_EUSAGE, "weight_decay must be finite and >= 0, got %.17g",
+                            cfg->weight_decay);
     return TS_OK;
 }
 
@@ -40,14 +49,16 @@ int ts_optim_init(ts_optim *o, const ts_optim_config *cfg, size_t n, ts_error *e
     if (rc) return rc;
     o->cfg = *cfg;
     o->n = n;
-    if (cfg->kind != TS_OPTIM_ADAM) return TS_OK;
+    int adam = cfg->kind == TS_OPTIM_ADAM;
+    if (!adam && cfg->momentum == 0) return TS_OK;
     /* calloc(0, ...) may return NULL legitimately: allocate at least one element. */
     size_t cap = n ? n : 1;
     o->m = calloc(cap, sizeof *o->m);
-    o->v = calloc(cap, sizeof *o->v);
-    if (!o->m || !o->v) {
+    if (adam) o->v = calloc(cap, sizeof *o->v);
+    if (!o->m || (adam && !o->v)) {
         ts_optim_free(o);
-        return ts_error_set(err, TS_ERUNTIME, "out of memory for Adam's moments (n = %zu)", n);
+        return ts_error_set(err, TS_ERUNTIME, "out of memory for the optimizer's state (n = %zu)",
+                            n);
     }
     return TS_OK;
 }
@@ -64,6 +75,14 @@ void ts_optim_reset(ts_optim *o)
     if (o->m) memset(o->m, 0, o->n * sizeof *o->m);
     if (o->v) memset(o->v, 0, o->n * sizeof *o->v);
     o->t = 0;
+}
+
+/* The plain rules (no momentum, no weight decay) run the loops below on the gradient as given;
+ * the others first form the effective gradient of a chunk (effective_chunk) and run the same
+ * loops on it, so that every rule's update of a coordinate is written once. */
+static int plain(const ts_optim *o)
+{
+    return o->cfg.momentum == 0 && o->cfg.weight_decay == 0;
 }
 
 /* The dense and scaled loops are compiled twice, for the x86-64 baseline (two lanes) and for
@@ -150,16 +169,22 @@ typedef struct adam_step {
     double b1, b2, eps;
 } adam_step;
 
-static adam_step adam_begin(ts_optim *o)
+static adam_step adam_of(const ts_optim *o)
 {
-    o->t++;
     const ts_optim_config *c = &o->cfg;
-    double t = (double)o->t;
     return (adam_step){
         .b1 = c->beta1, .b2 = c->beta2, .eps = c->epsilon,
-        .a1 = 1.0 - c->beta1, .a2 = 1.0 - c->beta2,
-        .c1 = 1.0 / (1.0 - pow(c->beta1, t)), .c2 = 1.0 / (1.0 - pow(c->beta2, t)),
+        .a1 = 1.0 - c->beta1, .a2 = 1.0 - c->beta2, .c1 = o->c1, .c2 = o->c2,
     };
+}
+
+void ts_optim_begin(ts_optim *o)
+{
+    o->t++;
+    if (o->cfg.kind != TS_OPTIM_ADAM) return;
+    double t = (double)o->t;
+    o->c1 = 1.0 / (1.0 - pow(o->cfg.beta1, t));
+    o->c2 = 1.0 / (1.0 - pow(o->cfg.beta2, t));
 }
 
 static inline void adam_coord(const adam_step *a, double *w, double *m, double *v, double g,
@@ -173,23 +198,11 @@ static inline void adam_coord(const adam_step *a, double *w, double *m, double *
     *w -= lr * ratio;
 }
 
-VECTOR_CLONES static void adam_dense(ts_optim *o, double *w, const double *g, double lr)
+/* Coordinates [0, n) of a dense Adam step, the moments at m and v. */
+VECTOR_CLONES static void adam_dense(const adam_step *a, double *w, double *m, double *v,
+                                     const double *g, size_t n, double lr)
 {
-    adam_step a = adam_begin(o);
-    double *m = o->m, *v = o->v;
-    size_t n = o->n;
-    for (size_t k = 0; k < n; k++) adam_coord(&a, &w[k], &m[k], &v[k], g[k], lr);
-}
-
-static void adam_sparse(ts_optim *o, double *w, const double *g, const size_t *idx, size_t nidx,
-                        double lr)
-{
-    adam_step a = adam_begin(o);
-    double *m = o->m, *v = o->v;
-    for (size_t j = 0; j < nidx; j++) {
-        size_t k = idx[j];
-        adam_coord(&a, &w[k], &m[k], &v[k], g[k], lr);
-    }
+    for (size_t k = 0; k < n; k++) adam_coord(a, &w[k], &m[k], &v[k], g[k], lr);
 }
 
 /* Coordinates [begin, end) of a scaled Adam step (the moments start at m and v). */
@@ -199,49 +212,140 @@ VECTOR_CLONES static void adam_scaled(const adam_step *a, double *w, double *m, 
     for (size_t k = begin; k < end; k++) adam_coord(a, &w[k], &m[k], &v[k], c * w[k], lr);
 }
 
-void ts_optim_step(ts_optim *o, double *w, const double *g, double lr)
+/* ---- the rules on a block whose gradient is given */
+
+/* One plain update of w[0, len), the state at offset. */
+static void plain_update(ts_optim *o, size_t offset, double *w, const double *g, size_t len,
+                         double lr)
 {
     switch (o->cfg.kind) {
-    case TS_OPTIM_GD: gd_dense(w, g, o->n, lr); break;
-    case TS_OPTIM_SIGN: sign_dense(w, g, o->n, lr); break;
-    case TS_OPTIM_ADAM: adam_dense(o, w, g, lr); break;
+    case TS_OPTIM_GD: gd_dense(w, g, len, lr); break;
+    case TS_OPTIM_SIGN: sign_dense(w, g, len, lr); break;
+    case TS_OPTIM_ADAM: {
+        adam_step a = adam_of(o);
+        adam_dense(&a, w, o->m + offset, o->v + offset, g, len, lr);
+        break;
     }
+    }
+}
+
+/* Coordinates per chunk of the effective gradient: it stays in L1 between its two passes. */
+enum { CHUNK = 256 };
+
+/* The gradient the rule steps on, for coordinates [0, len) of a chunk at state offset: g + wd w,
+ * and through the momentum buffer when there is one (which it advances). */
+static void effective_chunk(ts_optim *o, size_t offset, const double *w, const double *g,
+                            size_t len, double *out)
+{
+    double wd = o->cfg.weight_decay, mu = o->cfg.momentum;
+    for (size_t k = 0; k < len; k++) out[k] = g[k] + wd * w[k];
+    if (mu == 0) return;
+    double *b = o->m + offset, fresh = o->cfg.kind == TS_OPTIM_SIGN ? 1.0 - mu : 1.0;
+    for (size_t k = 0; k < len; k++) {
+        b[k] = mu * b[k] + fresh * out[k];
+        out[k] = b[k];
+    }
+}
+
+/* A momentum buffer is a gradient that plain GD or sign descent then follow. */
+static void chunk_update(ts_optim *o, size_t offset, double *w, const double *g, size_t len,
+                         double lr)
+{
+    double eff[CHUNK];
+    effective_chunk(o, offset, w, g, len, eff);
+    plain_update(o, offset, w, eff, len, lr);
+}
+
+void ts_optim_update(ts_optim *o, size_t offset, double *w, const double *g, size_t len,
+                     double lr)
+{
+    if (plain(o)) {
+        plain_update(o, offset, w, g, len, lr);
+        return;
+    }
+    for (size_t k = 0; k < len; k += CHUNK)
+        chunk_update(o, offset + k, w + k, g + k, len - k < CHUNK ? len - k : CHUNK, lr);
+}
+
+void ts_optim_step(ts_optim *o, double *w, const double *g, double lr)
+{
+    ts_optim_begin(o);
+    ts_optim_update(o, 0, w, g, o->n, lr);
 }
 
 void ts_optim_step_sparse(ts_optim *o, double *w, const double *g, const size_t *idx,
                           size_t nidx, double lr)
 {
+    ts_optim_begin(o);
+    if (!plain(o)) { /* each listed coordinate is a chunk of one */
+        for (size_t j = 0; j < nidx; j++) chunk_update(o, idx[j], &w[idx[j]], &g[idx[j]], 1, lr);
+        return;
+    }
     switch (o->cfg.kind) {
     case TS_OPTIM_GD: gd_sparse(w, g, idx, nidx, lr); break;
     case TS_OPTIM_SIGN: sign_sparse(w, g, idx, nidx, lr); break;
-    case TS_OPTIM_ADAM: adam_sparse(o, w, g, idx, nidx, lr); break;
+    case TS_OPTIM_ADAM: {
+        adam_step a = adam_of(o);
+        for (size_t j = 0; j < nidx; j++) {
+            size_t k = idx[j];
+            adam_coord(&a, &w[k], &o->m[k], &o->v[k], g[k], lr);
+        }
+        break;
+    }
+    }
+}
+
+/* The scaled gradient written out chunk by chunk (c w, and g_idx at the listed coordinates),
+ * then stepped like any other: the rules with state or decay touch every coordinate anyway. */
+static void scaled_by_chunks(ts_optim *o, size_t offset, double *w, size_t len, double c,
+                             const size_t *idx, const double *g_idx, size_t nidx, double lr)
+{
+    double g[CHUNK];
+    size_t j = 0;
+    for (size_t k0 = 0; k0 < len; k0 += CHUNK) {
+        size_t n = len - k0 < CHUNK ? len - k0 : CHUNK;
+        for (size_t k = 0; k < n; k++) g[k] = c * w[k0 + k];
+        for (; j < nidx && idx[j] < k0 + n; j++) g[idx[j] - k0] = g_idx[j];
+        chunk_update(o, offset + k0, w + k0, g, n, lr);
     }
 }
 
 /* The runs between the listed coordinates take g = c w in a vectorised loop, and each listed one
  * its given gradient: every coordinate is updated once, by the rule's one update function, from
  * the same gradient value ts_optim_step would read, so the results are equal bit for bit. */
-void ts_optim_step_scaled(ts_optim *o, double *w, double c, const size_t *idx,
-                          const double *g_idx, size_t nidx, double lr)
+void ts_optim_update_scaled(ts_optim *o, size_t offset, double *w, size_t len, double c,
+                            const size_t *idx, const double *g_idx, size_t nidx, double lr)
 {
+    if (!plain(o)) {
+        scaled_by_chunks(o, offset, w, len, c, idx, g_idx, nidx, lr);
+        return;
+    }
     adam_step a = {0};
-    if (o->cfg.kind == TS_OPTIM_ADAM) a = adam_begin(o);
+    double *m = o->m ? o->m + offset : NULL, *v = o->v ? o->v + offset : NULL;
+    if (o->cfg.kind == TS_OPTIM_ADAM) a = adam_of(o);
     size_t begin = 0;
     for (size_t j = 0; j <= nidx; j++) {
-        size_t end = j < nidx ? idx[j] : o->n;
+        size_t end = j < nidx ? idx[j] : len;
         switch (o->cfg.kind) {
         case TS_OPTIM_GD: gd_scaled(w + begin, c, end - begin, lr); break;
         case TS_OPTIM_SIGN: sign_scaled(w + begin, c, end - begin, lr); break;
-        case TS_OPTIM_ADAM: adam_scaled(&a, w, o->m, o->v, c, begin, end, lr); break;
+        case TS_OPTIM_ADAM: adam_scaled(&a, w, m, v, c, begin, end, lr); break;
         }
         if (j == nidx) break;
         switch (o->cfg.kind) {
         case TS_OPTIM_GD: gd_coord(&w[end], g_idx[j], lr); break;
         case TS_OPTIM_SIGN: sign_coord(&w[end], g_idx[j], lr); break;
-        case TS_OPTIM_ADAM: adam_coord(&a, &w[end], &o->m[end], &o->v[end], g_idx[j], lr); break;
+        case TS_OPTIM_ADAM: adam_coord(&a, &w[end], &m[end], &v[end], g_idx[j], lr); break;
         }
         begin = end + 1;
     }
+}
+
+void ts_optim_step_scaled(ts_optim *o, double *w, double c, const size_t *idx,
+                          const double *g_idx, size_t nidx, double lr)
+{
+    ts_optim_begin(o);
+    ts_optim_update_scaled(o, 0, w, o->n, c, idx, g_idx, nidx, lr);
 }
 
 ts_optim_config ts_optim_config_of(const ts_point *p)
@@ -252,5 +356,7 @@ ts_optim_config ts_optim_config_of(const ts_point *p)
     c.beta1 = ts_point_real(p, "adam_beta1");
     c.beta2 = ts_point_real(p, "adam_beta2");
     c.epsilon = ts_point_real(p, "adam_epsilon");
+    c.momentum = ts_point_real(p, "momentum");
+    c.weight_decay = ts_point_real(p, "weight_decay");
     return c;
 }

@@ -11,6 +11,7 @@
 #include <gsl/gsl_math.h> /* M_PI, M_PI_2, M_2_PI without _DEFAULT_SOURCE */
 #include <gsl/gsl_randist.h>
 
+#include "tailsweep/cpu.h"
 #include "tailsweep/rng.h"
 
 /* ------------------------------------------------------------------ vector math
@@ -21,7 +22,7 @@
  * the memory-bound loops, RECIPES.md), these aliases declare exactly that for the loops below:
  * same symbols, errno ignored (we never read it). The loops run over a compile-time count, so
  * gcc's -O2 cost model vectorises them, and the AVX2+FMA copy is chosen at run time. */
-#if defined(__GNUC__) && !defined(__clang__) && defined(__x86_64__) && defined(__GLIBC__)
+#if TS_CPU_LIBMVEC
 #define TS_LIBMVEC 1
 #define TS_VECTOR_MATH(name) \
     double vec_##name(double) __asm__(#name) __attribute__((const, nothrow, simd("notinbranch")))
@@ -212,23 +213,17 @@ TS_INLINE void box_muller_chunk_body(const double *restrict u, double *restrict 
 }
 
 #if TS_LIBMVEC
-__attribute__((target("avx2,fma"))) static void cms_chunk_avx2(const ts_levy *law,
+TS_TARGET_AVX2 static void cms_chunk_avx2(const ts_levy *law,
                                                                const double *restrict u,
                                                                double *restrict x)
 {
     cms_body(law, u, x, CHUNK);
 }
 
-__attribute__((target("avx2,fma"))) static void box_muller_chunk_avx2(const double *restrict u,
+TS_TARGET_AVX2 static void box_muller_chunk_avx2(const double *restrict u,
                                                                       double *restrict g)
 {
     box_muller_chunk_body(u, g);
-}
-
-static int have_avx2_fma(void)
-{
-    __builtin_cpu_init();
-    return __builtin_cpu_supports("avx2") && __builtin_cpu_supports("fma");
 }
 #endif
 
@@ -254,7 +249,7 @@ static void box_muller_chunk_default(const double *restrict u, double *restrict 
 static void cms_chunk(const ts_levy *law, const double *u, double *x)
 {
 #if TS_LIBMVEC
-    if (have_avx2_fma()) {
+    if (ts_cpu_has_avx2()) {
         cms_chunk_avx2(law, u, x);
         return;
     }
@@ -266,7 +261,7 @@ static void cms_chunk(const ts_levy *law, const double *u, double *x)
 static void box_muller_chunk(const double *u, double *g)
 {
 #if TS_LIBMVEC
-    if (have_avx2_fma()) {
+    if (ts_cpu_has_avx2()) {
         box_muller_chunk_avx2(u, g);
         return;
     }
@@ -277,7 +272,7 @@ static void box_muller_chunk(const double *u, double *g)
 const char *ts_levy_fill_isa(void)
 {
 #if TS_LIBMVEC
-    return have_avx2_fma() ? "avx2" : "sse2";
+    return ts_cpu_has_avx2() ? "avx2" : "sse2";
 #else
     return "scalar";
 #endif

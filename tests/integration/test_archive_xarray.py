@@ -133,14 +133,16 @@ def test_every_run_finished(plain):
     assert not np.any(np.isnan(ds.loss.values))
 
 
-def test_provenance_names_the_host_and_its_vector_math_variant(plain):
+def test_provenance_names_the_host_its_vector_path_and_blas(plain):
     path, _ = plain
     hostname = socket.gethostname()
     with xr.open_dataset(path, engine="h5netcdf", group="provenance") as prov:
         hosts = {str(h) for h in np.ravel(prov.host.values)}
     assert hosts, "no provenance/host"
     for host in hosts:
-        assert re.fullmatch(re.escape(hostname) + r" \((avx2|sse2|scalar)\)", host), host
+        assert re.fullmatch(re.escape(hostname)
+                            + r" \((avx512|avx2|sse2|scalar), (OpenBLAS \S+ \S+|GSL CBLAS)\)",
+                            host), host
 
 
 def test_selecting_by_coordinate_gives_the_initial_loss_of_the_closed_form(plain):

@@ -12,6 +12,7 @@
 #include "tailsweep/optim.h"
 #include "tailsweep/rng.h"
 #include "check_main.h"
+#include "experiment_fixture.h"
 
 /* ------------------------------------------------------------------ fixture */
 
@@ -24,104 +25,20 @@ static int valgrind_sizes(void)
     return RUNNING_ON_VALGRIND || getenv("TS_TEST_VALGRIND_SIZES") != NULL;
 }
 
-typedef struct run {
-    ts_grid *g;
-    ts_value values[64];
-    ts_point p;
-    ts_recorder r;
-    gsl_rng *rng;
-    ts_status status;
-    ts_error err;
-} run;
+typedef tf_run run;
 
-static int param(const ts_grid *g, const char *name)
-{
-    int k = ts_param_index(g->experiment->params, name);
-    ck_assert_msg(k >= 0, "no parameter %s", name);
-    return k;
-}
-
-static void set_real(run *x, const char *name, double v)
-{
-    x->g->base[param(x->g, name)].r = v;
-}
-
-static void set_int(run *x, const char *name, int64_t v)
-{
-    x->g->base[param(x->g, name)].i = v;
-}
-
-static void set_choice(run *x, const char *name, const char *choice)
-{
-    int k = param(x->g, name);
-    x->g->base[k].e = ts_param_choice_index(&x->g->experiment->params[k], choice);
-    ck_assert_int_ge(x->g->base[k].e, 0);
-}
-
-static void set_eps(run *x, const double *eps, size_t n)
-{
-    int k = param(x->g, "eps");
-    x->g->base[k].list = eps;
-    x->g->base[k].n = n;
-}
-
-static void set_record(run *x, ts_record_kind kind, int64_t count)
-{
-    int k = param(x->g, "record");
-    x->g->base[k].rec.kind = kind;
-    x->g->base[k].rec.count = count;
-}
+static void set_eps(run *x, const double *eps, size_t n) { tf_set_list(x, "eps", eps, n); }
 
 /* A run of `mode` at (dim, exponent, steps); further settings before go(). */
 static run *make(const char *mode, int64_t dim, double exponent, int64_t steps)
 {
-    run *x = calloc(1, sizeof *x);
-    x->g = ts_grid_new(ts_experiment_find("bigram"));
-    ck_assert_ptr_nonnull(x->g);
-    x->g->seed = 2025;
-    set_choice(x, "mode", mode);
-    set_int(x, "dim", dim);
-    set_real(x, "zipf_exponent", exponent);
-    set_int(x, "steps", steps);
-    set_record(x, TS_RECORD_LOG, steps + 1 < 40 ? steps + 1 : 40);
+    run *x = tf_new("bigram", 2025);
+    tf_set_choice(x, "mode", mode);
+    tf_set_int(x, "dim", dim);
+    tf_set_real(x, "zipf_exponent", exponent);
+    tf_set_int(x, "steps", steps);
+    tf_set_record(x, TS_RECORD_LOG, 40);
     return x;
-}
-
-static ts_status go(run *x, uint32_t repeat)
-{
-    ts_grid_point(x->g, 0, repeat, x->values, &x->p);
-    ts_recorder_free(&x->r);
-    ck_assert_int_eq(ts_recorder_init(&x->r, &x->p, &x->err), TS_OK);
-    if (!x->rng) x->rng = ts_rng_new(2025, 0, repeat);
-    ts_rng_key(x->rng, 2025, 0, repeat, 0);
-    x->status = x->g->experiment->run(&x->p, x->rng, &x->r, &x->err);
-    return x->status;
-}
-
-static void drop(run *x)
-{
-    ts_recorder_free(&x->r);
-    if (x->rng) gsl_rng_free(x->rng);
-    ts_grid_free(x->g);
-    free(x);
-}
-
-static int metric(const run *x, const char *name)
-{
-    for (int k = 0; x->g->experiment->metrics[k].name; k++)
-        if (strcmp(x->g->experiment->metrics[k].name, name) == 0) return k;
-    ck_abort_msg("no metric %s", name);
-    return -1;
-}
-
-static double *values(run *x, const char *name)
-{
-    return x->r.values + x->r.layout.offset[metric(x, name)];
-}
-
-static size_t nrecords(const run *x)
-{
-    return x->r.layout.nrecords;
 }
 
 static int close_rel(double a, double b, double tol)
@@ -149,18 +66,18 @@ static void assert_series_agree(run *ex, run *fu)
 {
     static const char *const series[] = {"loss", "rel_err", "theory_rel_err",
                                          "asymptotic_rel_err"};
-    ck_assert_int_eq(nrecords(ex), nrecords(fu));
+    ck_assert_int_eq(tf_nrecords(ex), tf_nrecords(fu));
     for (size_t s = 0; s < sizeof series / sizeof series[0]; s++) {
-        double *a = values(ex, series[s]), *b = values(fu, series[s]);
-        for (size_t k = 0; k < nrecords(ex); k++)
+        double *a = tf_values(ex, series[s]), *b = tf_values(fu, series[s]);
+        for (size_t k = 0; k < tf_nrecords(ex); k++)
             ck_assert_msg(close_rel(a[k], b[k], 1e-10), "%s at t = %lld: %.17g vs %.17g",
                           series[s], (long long)ex->r.times[k], a[k], b[k]);
     }
-    double fa = *values(ex, "final_rel_err"), fb = *values(fu, "final_rel_err");
+    double fa = *tf_values(ex, "final_rel_err"), fb = *tf_values(fu, "final_rel_err");
     ck_assert_msg(close_rel(fa, fb, 1e-10), "final %.17g vs %.17g", fa, fb);
     /* the simulated curve against the finite-d closed form, within the full run itself */
-    double *sim = values(fu, "rel_err"), *theory = values(fu, "theory_rel_err");
-    for (size_t k = 0; k < nrecords(fu); k++)
+    double *sim = tf_values(fu, "rel_err"), *theory = tf_values(fu, "theory_rel_err");
+    for (size_t k = 0; k < tf_nrecords(fu); k++)
         ck_assert_msg(close_rel(sim[k], theory[k], 1e-10), "closed form at t = %lld",
                       (long long)fu->r.times[k]);
 }
@@ -175,13 +92,13 @@ START_TEST(exact_and_full_gd_agree_to_1e_10)
         run *fu = make("full", dims[c], exponents[c], steps[c]);
         set_eps(ex, eps, 3);
         set_eps(fu, eps, 3);
-        ck_assert_int_eq(go(ex, 0), TS_DONE);
-        ck_assert_int_eq(go(fu, 0), TS_DONE);
-        ck_assert(*values(ex, "final_rel_err") >= 1e-6);
+        ck_assert_int_eq(tf_go(ex, 0), TS_DONE);
+        ck_assert_int_eq(tf_go(fu, 0), TS_DONE);
+        ck_assert(*tf_values(ex, "final_rel_err") >= 1e-6);
         assert_series_agree(ex, fu);
         /* exact GD solves r(t) = eps on real t (r decreases), the full mode records the first
          * integer hit: the ceiling of the real root */
-        double *a = values(ex, "steps_to_eps"), *b = values(fu, "steps_to_eps");
+        double *a = tf_values(ex, "steps_to_eps"), *b = tf_values(fu, "steps_to_eps");
         int reached = 0;
         for (int e = 0; e < 3; e++) {
             ck_assert_msg((isnan(a[e]) && isnan(b[e])) || ceil(a[e]) == b[e],
@@ -190,8 +107,8 @@ START_TEST(exact_and_full_gd_agree_to_1e_10)
             reached += !isnan(a[e]);
         }
         ck_assert_int_ge(reached, 2);
-        drop(ex);
-        drop(fu);
+        tf_free(ex);
+        tf_free(fu);
     }
 }
 END_TEST
@@ -221,23 +138,23 @@ START_TEST(exact_and_full_sign_descent_agree_to_1e_10)
         run *ex = make("exact", dims[c], exponents[c], steps);
         run *fu = make("full", dims[c], exponents[c], steps);
         for (run **x = (run *[]){ex, fu, NULL}; *x; x++) {
-            set_choice(*x, "optimizer", "sign");
-            set_choice(*x, "step_rule", "explicit");
-            set_real(*x, "step_size", eta);
-            set_record(*x, TS_RECORD_LINEAR, 101); /* both parities of t */
+            tf_set_choice(*x, "optimizer", "sign");
+            tf_set_choice(*x, "step_rule", "explicit");
+            tf_set_real(*x, "step_size", eta);
+            tf_set_record(*x, TS_RECORD_LINEAR, 101); /* both parities of t */
             set_eps(*x, eps, 4);
-            ck_assert_int_eq(go(*x, 0), TS_DONE);
+            ck_assert_int_eq(tf_go(*x, 0), TS_DONE);
         }
         assert_series_agree(ex, fu);
-        double *a = values(ex, "steps_to_eps"), *b = values(fu, "steps_to_eps");
+        double *a = tf_values(ex, "steps_to_eps"), *b = tf_values(fu, "steps_to_eps");
         int reached = 0;
         for (int e = 0; e < 4; e++) {
             ck_assert_msg((isnan(a[e]) && isnan(b[e])) || a[e] == b[e], "%g vs %g", a[e], b[e]);
             reached += !isnan(a[e]);
         }
         ck_assert_int_ge(reached, 3);
-        drop(ex);
-        drop(fu);
+        tf_free(ex);
+        tf_free(fu);
     }
 }
 END_TEST
@@ -296,20 +213,20 @@ START_TEST(exact_gd_equals_the_term_by_term_sum_to_1e_13)
         run *x = make("exact", d, exponents[c], steps[c]);
         double *pi = compensated_pi(d, exponents[c]), eta = step_factor[c] / pi[0];
         if (step_factor[c] != 1) { /* else 1/pi_1: eta pi_k = k^-a whatever the normaliser */
-            set_choice(x, "step_rule", "explicit");
-            set_real(x, "step_size", eta);
+            tf_set_choice(x, "step_rule", "explicit");
+            tf_set_real(x, "step_size", eta);
         }
-        set_record(x, TS_RECORD_LOG, 25);
-        ck_assert_int_eq(go(x, 0), TS_DONE);
-        double *rel = values(x, "rel_err");
-        for (size_t k = 0; k < nrecords(x); k++) {
+        tf_set_record(x, TS_RECORD_LOG, 25);
+        ck_assert_int_eq(tf_go(x, 0), TS_DONE);
+        double *rel = tf_values(x, "rel_err");
+        for (size_t k = 0; k < tf_nrecords(x); k++) {
             double want = gd_term_by_term(pi, d, eta, x->r.times[k]);
             ck_assert_msg(close_rel(rel[k], want, 1e-13), "a = %g, t = %lld: %.17g vs %.17g",
                           exponents[c], (long long)x->r.times[k], rel[k], want);
         }
-        ck_assert(rel[nrecords(x) - 1] < 0.1); /* the run reached the slow tail */
+        ck_assert(rel[tf_nrecords(x) - 1] < 0.1); /* the run reached the slow tail */
         free(pi);
-        drop(x);
+        tf_free(x);
     }
 }
 END_TEST
@@ -318,17 +235,17 @@ END_TEST
 static run *sign_phi_run(int64_t d, int64_t steps, double phi, int64_t grid)
 {
     run *x = make("exact", d, 1.0, steps);
-    set_choice(x, "optimizer", "sign");
-    set_choice(x, "step_rule", "phi");
-    set_real(x, "phi", phi);
-    set_int(x, "phi_grid", grid);
-    set_record(x, TS_RECORD_LINEAR, 3);
+    tf_set_choice(x, "optimizer", "sign");
+    tf_set_choice(x, "step_rule", "phi");
+    tf_set_real(x, "phi", phi);
+    tf_set_int(x, "phi_grid", grid);
+    tf_set_record(x, TS_RECORD_LINEAR, 3);
     return x;
 }
 
 static double last(run *x, const char *name)
 {
-    return values(x, name)[nrecords(x) - 1];
+    return tf_values(x, name)[tf_nrecords(x) - 1];
 }
 
 /* The best-phi envelope at the horizon T = steps is a minimum over the same family of steps as
@@ -344,36 +261,36 @@ START_TEST(sign_descent_best_phi_is_the_minimum_over_phi)
     const int64_t d = 2000, steps = 60;
     run *env = sign_phi_run(d, steps, 1.0, 13);
     set_eps(env, eps, 1);
-    ck_assert_int_eq(go(env, 0), TS_DONE);
+    ck_assert_int_eq(tf_go(env, 0), TS_DONE);
     double best = last(env, "best_rel_err"), phi = last(env, "best_phi");
     ck_assert_msg(phi >= 1 && phi <= (double)d, "phi %g", phi);
     const double fixed[] = {1.0, 1.7, 3.0, 10.0, 100.0, 2000.0};
     for (int c = 0; c < 6; c++) {
         run *x = sign_phi_run(d, steps, fixed[c], 0);
-        ck_assert_int_eq(go(x, 0), TS_DONE);
+        ck_assert_int_eq(tf_go(x, 0), TS_DONE);
         ck_assert_msg(best <= last(x, "rel_err") * (1 + 1e-12), "phi %g: %.17g < best %.17g",
                       fixed[c], last(x, "rel_err"), best);
-        drop(x);
+        tf_free(x);
     }
     run *at = sign_phi_run(d, steps, phi, 0);
-    ck_assert_int_eq(go(at, 0), TS_DONE);
+    ck_assert_int_eq(tf_go(at, 0), TS_DONE);
     ck_assert_msg(close_rel(last(at, "rel_err"), best, 1e-9), "%.17g vs %.17g",
                   last(at, "rel_err"), best);
-    drop(at);
+    tf_free(at);
 
-    double hit = values(env, "best_avg_steps_to_eps")[0];
+    double hit = tf_values(env, "best_avg_steps_to_eps")[0];
     ck_assert_msg(hit >= 2 && hit <= (double)steps, "steps to eps %g", hit);
     for (int before = 0; before < 2; before++) {
         run *x = sign_phi_run(d, (int64_t)hit - before, 1.0, 13);
-        ck_assert_int_eq(go(x, 0), TS_DONE);
+        ck_assert_int_eq(tf_go(x, 0), TS_DONE);
         double r = last(x, "best_avg_rel_err");
         ck_assert_msg(before ? r > eps[0] : r <= eps[0], "T = %g: %g", hit - before, r);
-        drop(x);
+        tf_free(x);
     }
     double pi = 4 * atan(1.0), zeta2 = pi * pi / 6;
     double tau2 = 4.0 * (double)(steps * steps) / (double)d;
     ck_assert(close_rel(last(env, "asymptotic_best_rel_err"), 1 / (zeta2 * (1 + tau2)), 1e-12));
-    drop(env);
+    tf_free(env);
 }
 END_TEST
 
@@ -391,22 +308,22 @@ START_TEST(full_loss_does_not_depend_on_the_permutations)
         const char *perm[] = {"independent", "shared"};
         for (int k = 0; k < 2; k++) {
             x[k] = make("full", 40, 1.0, 60);
-            set_choice(x[k], "optimizer", optimizers[c]);
-            set_choice(x[k], "objective", losses[c]);
-            set_choice(x[k], "permutation", perm[k]);
+            tf_set_choice(x[k], "optimizer", optimizers[c]);
+            tf_set_choice(x[k], "objective", losses[c]);
+            tf_set_choice(x[k], "permutation", perm[k]);
             if (c > 0) {
-                set_choice(x[k], "step_rule", "explicit");
-                set_real(x[k], "step_size", c == 1 ? 1e-3 : 0.05);
+                tf_set_choice(x[k], "step_rule", "explicit");
+                tf_set_real(x[k], "step_size", c == 1 ? 1e-3 : 0.05);
             }
-            ck_assert_int_eq(go(x[k], 0), TS_DONE);
+            ck_assert_int_eq(tf_go(x[k], 0), TS_DONE);
         }
-        double *a = values(x[0], "loss"), *b = values(x[1], "loss");
-        ck_assert(a[nrecords(x[0]) - 1] < 0.9 * a[0]); /* the runs did move */
-        for (size_t k = 0; k < nrecords(x[0]); k++)
+        double *a = tf_values(x[0], "loss"), *b = tf_values(x[1], "loss");
+        ck_assert(a[tf_nrecords(x[0]) - 1] < 0.9 * a[0]); /* the runs did move */
+        for (size_t k = 0; k < tf_nrecords(x[0]); k++)
             ck_assert_msg(close_rel(a[k], b[k], 1e-12), "%s: %.17g vs %.17g", optimizers[c],
                           a[k], b[k]);
-        drop(x[0]);
-        drop(x[1]);
+        tf_free(x[0]);
+        tf_free(x[1]);
     }
 }
 END_TEST
@@ -419,19 +336,19 @@ START_TEST(full_adam_with_zero_betas_is_sign_descent)
     const char *opt[] = {"adam", "sign"};
     for (int k = 0; k < 2; k++) {
         x[k] = make("full", 50, 1.0, 80);
-        set_choice(x[k], "optimizer", opt[k]);
-        set_real(x[k], "adam_beta1", 0);
-        set_real(x[k], "adam_beta2", 0);
-        set_real(x[k], "adam_epsilon", 0);
-        set_choice(x[k], "step_rule", "phi");
-        set_real(x[k], "phi", 3.3);
-        ck_assert_int_eq(go(x[k], 0), TS_DONE);
+        tf_set_choice(x[k], "optimizer", opt[k]);
+        tf_set_real(x[k], "adam_beta1", 0);
+        tf_set_real(x[k], "adam_beta2", 0);
+        tf_set_real(x[k], "adam_epsilon", 0);
+        tf_set_choice(x[k], "step_rule", "phi");
+        tf_set_real(x[k], "phi", 3.3);
+        ck_assert_int_eq(tf_go(x[k], 0), TS_DONE);
     }
-    double *a = values(x[0], "loss"), *b = values(x[1], "loss");
-    for (size_t k = 0; k < nrecords(x[0]); k++) ck_assert(a[k] == b[k]);
-    ck_assert(a[nrecords(x[0]) - 1] < 0.5 * a[0]);
-    drop(x[0]);
-    drop(x[1]);
+    double *a = tf_values(x[0], "loss"), *b = tf_values(x[1], "loss");
+    for (size_t k = 0; k < tf_nrecords(x[0]); k++) ck_assert(a[k] == b[k]);
+    ck_assert(a[tf_nrecords(x[0]) - 1] < 0.5 * a[0]);
+    tf_free(x[0]);
+    tf_free(x[1]);
 }
 END_TEST
 
@@ -443,11 +360,11 @@ START_TEST(full_adam_matches_one_whole_matrix_step)
     const int64_t d = 30, steps = 50;
     const double lr = 0.02;
     run *x = make("full", d, 1.0, steps);
-    set_choice(x, "optimizer", "adam");
-    set_choice(x, "step_rule", "explicit");
-    set_real(x, "step_size", lr);
-    set_record(x, TS_RECORD_LINEAR, steps + 1);
-    ck_assert_int_eq(go(x, 0), TS_DONE);
+    tf_set_choice(x, "optimizer", "adam");
+    tf_set_choice(x, "step_rule", "explicit");
+    tf_set_real(x, "step_size", lr);
+    tf_set_record(x, TS_RECORD_LINEAR, steps + 1);
+    ck_assert_int_eq(tf_go(x, 0), TS_DONE);
 
     double h = harmonic(d, 1.0), *pi = malloc(d * sizeof *pi);
     for (int64_t k = 0; k < d; k++) pi[k] = 1.0 / ((double)(k + 1) * h);
@@ -456,7 +373,7 @@ START_TEST(full_adam_matches_one_whole_matrix_step)
     ts_optim_config cfg = {.kind = TS_OPTIM_ADAM, .beta1 = 0.9, .beta2 = 0.999,
                            .epsilon = 1e-8};
     ck_assert_int_eq(ts_optim_init(&o, &cfg, d * d, &x->err), TS_OK);
-    double *loss = values(x, "loss");
+    double *loss = tf_values(x, "loss");
     for (int64_t t = 0; t <= steps; t++) {
         double gap = 0;
         for (int64_t i = 0; i < d; i++)
@@ -473,7 +390,7 @@ START_TEST(full_adam_matches_one_whole_matrix_step)
     free(pi);
     free(w);
     free(g);
-    drop(x);
+    tf_free(x);
 }
 END_TEST
 
@@ -485,10 +402,10 @@ START_TEST(gd_above_two_over_pi1_diverges_below_converges)
     for (int m = 0; m < 2; m++)
         for (int c = 0; c < 2; c++) {
             run *x = make(modes[m], d, 1.0, 2000);
-            set_choice(x, "step_rule", "explicit");
-            set_real(x, "step_size", (c ? 2.05 : 1.99) * h);
-            ck_assert_int_eq(go(x, 0), c ? TS_DIVERGED : TS_DONE);
-            drop(x);
+            tf_set_choice(x, "step_rule", "explicit");
+            tf_set_real(x, "step_size", (c ? 2.05 : 1.99) * h);
+            ck_assert_int_eq(tf_go(x, 0), c ? TS_DIVERGED : TS_DONE);
+            tf_free(x);
         }
 }
 END_TEST
@@ -500,10 +417,10 @@ START_TEST(unsupported_exact_settings_fail_with_a_message)
     const char *says[] = {"Adam", "cross-entropy", "constant"};
     for (int c = 0; c < 3; c++) {
         run *x = make("exact", 100, 1.0, 100);
-        set_choice(x, name[c], choice[c]);
-        ck_assert_int_eq(go(x, 0), TS_FAILED);
+        tf_set_choice(x, name[c], choice[c]);
+        ck_assert_int_eq(tf_go(x, 0), TS_FAILED);
         ck_assert_msg(strstr(x->err.msg, says[c]) != NULL, "message: %s", x->err.msg);
-        drop(x);
+        tf_free(x);
     }
 }
 END_TEST
@@ -534,18 +451,18 @@ START_TEST(sampled_sgd_with_large_batches_approaches_exact)
     const int64_t d = 30, steps = valgrind_sizes() ? 10 : 20;
     const int64_t batch = valgrind_sizes() ? 50000 : 200000;
     run *ex = make("exact", d, 1.0, steps);
-    set_record(ex, TS_RECORD_LINEAR, 5);
-    ck_assert_int_eq(go(ex, 0), TS_DONE);
+    tf_set_record(ex, TS_RECORD_LINEAR, 5);
+    ck_assert_int_eq(tf_go(ex, 0), TS_DONE);
     double eta = harmonic(d, 1.0);
     double r_sampled[5][R];
     run *sa = make("sampled", d, 1.0, steps);
-    set_record(sa, TS_RECORD_LINEAR, 5);
-    set_int(sa, "batch_size", batch);
+    tf_set_record(sa, TS_RECORD_LINEAR, 5);
+    tf_set_int(sa, "batch_size", batch);
     for (int rep = 0; rep < R; rep++) {
-        ck_assert_int_eq(go(sa, (uint32_t)rep), TS_DONE);
-        for (int k = 0; k < 5; k++) r_sampled[k][rep] = values(sa, "rel_err")[k];
+        ck_assert_int_eq(tf_go(sa, (uint32_t)rep), TS_DONE);
+        for (int k = 0; k < 5; k++) r_sampled[k][rep] = tf_values(sa, "rel_err")[k];
     }
-    double *exact = values(ex, "rel_err");
+    double *exact = tf_values(ex, "rel_err");
     for (int k = 1; k < 5; k++) {
         double t = (double)ex->r.times[k], bias = t * eta * eta / batch;
         bias *= 1 + bias;
@@ -559,8 +476,8 @@ START_TEST(sampled_sgd_with_large_batches_approaches_exact)
         ck_assert_msg(bias + noise < 0.1 * exact[k], "t = %g: bias %g noise %g exact %g", t,
                       bias, noise, exact[k]);
     }
-    drop(ex);
-    drop(sa);
+    tf_free(ex);
+    tf_free(sa);
 }
 END_TEST
 
@@ -575,19 +492,19 @@ START_TEST(sampled_cross_entropy_follows_full_at_large_batches)
     const int64_t d = 20, steps = valgrind_sizes() ? 10 : 20;
     run *fu = make("full", d, 1.0, steps), *sa = make("sampled", d, 1.0, steps);
     for (run **x = (run *[]){fu, sa, NULL}; *x; x++) {
-        set_choice(*x, "objective", "cross_entropy");
-        set_choice(*x, "step_rule", "explicit");
-        set_real(*x, "step_size", 20.0);
-        set_record(*x, TS_RECORD_LINEAR, 5);
+        tf_set_choice(*x, "objective", "cross_entropy");
+        tf_set_choice(*x, "step_rule", "explicit");
+        tf_set_real(*x, "step_size", 20.0);
+        tf_set_record(*x, TS_RECORD_LINEAR, 5);
     }
-    set_int(sa, "batch_size", 100000);
-    ck_assert_int_eq(go(fu, 0), TS_DONE);
+    tf_set_int(sa, "batch_size", 100000);
+    ck_assert_int_eq(tf_go(fu, 0), TS_DONE);
     double r[5][R];
     for (int rep = 0; rep < R; rep++) {
-        ck_assert_int_eq(go(sa, (uint32_t)rep), TS_DONE);
-        for (int k = 0; k < 5; k++) r[k][rep] = values(sa, "rel_err")[k];
+        ck_assert_int_eq(tf_go(sa, (uint32_t)rep), TS_DONE);
+        for (int k = 0; k < 5; k++) r[k][rep] = tf_values(sa, "rel_err")[k];
     }
-    double *full = values(fu, "rel_err");
+    double *full = tf_values(fu, "rel_err");
     ck_assert(full[4] < 0.8); /* it learned something */
     for (int k = 1; k < 5; k++) {
         double mean, sd;
@@ -595,8 +512,8 @@ START_TEST(sampled_cross_entropy_follows_full_at_large_batches)
         ck_assert_msg(fabs(mean - full[k]) <= 5 * sd / sqrt(R) + 0.02 * full[k],
                       "t = %lld: %.6g vs %.6g", (long long)fu->r.times[k], mean, full[k]);
     }
-    drop(fu);
-    drop(sa);
+    tf_free(fu);
+    tf_free(sa);
 }
 END_TEST
 
@@ -610,15 +527,15 @@ START_TEST(one_reused_batch_settles_on_its_own_minimiser)
     double last[2], middle[2];
     for (int c = 0; c < 2; c++) {
         run *x = make("sampled", 100, 1.0, steps);
-        set_int(x, "batch_size", 50);
-        set_int(x, "batch_reuse", c ? steps : 1);
-        set_record(x, TS_RECORD_LINEAR, 3);
-        set_choice(x, "step_rule", "explicit");
-        set_real(x, "step_size", 0.5 * harmonic(100, 1.0));
-        ck_assert_int_eq(go(x, 0), TS_DONE);
-        middle[c] = values(x, "rel_err")[1];
-        last[c] = values(x, "rel_err")[2];
-        drop(x);
+        tf_set_int(x, "batch_size", 50);
+        tf_set_int(x, "batch_reuse", c ? steps : 1);
+        tf_set_record(x, TS_RECORD_LINEAR, 3);
+        tf_set_choice(x, "step_rule", "explicit");
+        tf_set_real(x, "step_size", 0.5 * harmonic(100, 1.0));
+        ck_assert_int_eq(tf_go(x, 0), TS_DONE);
+        middle[c] = tf_values(x, "rel_err")[1];
+        last[c] = tf_values(x, "rel_err")[2];
+        tf_free(x);
     }
     ck_assert_msg(last[0] < 0.9, "fresh batches: %g", last[0]);
     ck_assert_msg(fabs(last[1] - middle[1]) < 1e-3 * middle[1], "reused: %g -> %g", middle[1],
@@ -643,26 +560,26 @@ START_TEST(sampled_sgd_lazy_column_scale_equals_dense_updates_to_rounding)
             run *x[2];
             for (int dense = 0; dense < 2; dense++) {
                 x[dense] = make("sampled", 60, 1.0, 300);
-                set_int(x[dense], "batch_size", 32);
-                set_int(x[dense], "batch_reuse", reuse);
-                set_choice(x[dense], "step_rule", rules[r]);
-                set_real(x[dense], "step_size", 1.0);
-                set_choice(x[dense], "sampled_update", dense ? "dense" : "auto");
-                set_record(x[dense], TS_RECORD_LINEAR, 31);
-                ck_assert_int_eq(go(x[dense], 0), TS_DONE);
-                series[dense][0] = values(x[dense], "loss");
-                series[dense][1] = values(x[dense], "rel_err");
+                tf_set_int(x[dense], "batch_size", 32);
+                tf_set_int(x[dense], "batch_reuse", reuse);
+                tf_set_choice(x[dense], "step_rule", rules[r]);
+                tf_set_real(x[dense], "step_size", 1.0);
+                tf_set_choice(x[dense], "sampled_update", dense ? "dense" : "auto");
+                tf_set_record(x[dense], TS_RECORD_LINEAR, 31);
+                ck_assert_int_eq(tf_go(x[dense], 0), TS_DONE);
+                series[dense][0] = tf_values(x[dense], "loss");
+                series[dense][1] = tf_values(x[dense], "rel_err");
             }
             for (int m = 0; m < 2; m++)
-                for (size_t k = 0; k < nrecords(x[0]); k++)
+                for (size_t k = 0; k < tf_nrecords(x[0]); k++)
                     ck_assert_msg(close_rel(series[0][m][k], series[1][m][k], 1e-10),
                                   "%s reuse %d record %zu: %.17g vs %.17g", rules[r], (int)reuse,
                                   k, series[0][m][k], series[1][m][k]);
-            double moved = fabs(values(x[0], "rel_err")[nrecords(x[0]) - 1] - 1);
+            double moved = fabs(tf_values(x[0], "rel_err")[tf_nrecords(x[0]) - 1] - 1);
             ck_assert_msg(moved > 0.01, "%s reuse %d: W did not move (rel_err - 1 = %g)",
                           rules[r], (int)reuse, moved);
-            drop(x[0]);
-            drop(x[1]);
+            tf_free(x[0]);
+            tf_free(x[1]);
         }
 }
 END_TEST
@@ -670,14 +587,14 @@ END_TEST
 START_TEST(same_stream_same_values_and_repeats_differ)
 {
     run *x = make("sampled", 40, 1.0, 30);
-    go(x, 3);
-    double first = values(x, "final_rel_err")[0];
-    go(x, 4);
-    double other = values(x, "final_rel_err")[0];
-    go(x, 3);
-    ck_assert(values(x, "final_rel_err")[0] == first);
+    tf_go(x, 3);
+    double first = tf_values(x, "final_rel_err")[0];
+    tf_go(x, 4);
+    double other = tf_values(x, "final_rel_err")[0];
+    tf_go(x, 3);
+    ck_assert(tf_values(x, "final_rel_err")[0] == first);
     ck_assert(other != first);
-    drop(x);
+    tf_free(x);
 }
 END_TEST
 
@@ -706,12 +623,12 @@ static void gd_steps_to_tenth(double a, double *t)
     static const double eps[] = {0.1};
     for (int k = 0; k < 4; k++) {
         run *x = make("exact", (int64_t)dims4[k], a, 1000000000);
-        set_record(x, TS_RECORD_LOG, 2);
+        tf_set_record(x, TS_RECORD_LOG, 2);
         set_eps(x, eps, 1);
-        ck_assert_int_eq(go(x, 0), TS_DONE);
-        t[k] = values(x, "steps_to_eps")[0];
+        ck_assert_int_eq(tf_go(x, 0), TS_DONE);
+        t[k] = tf_values(x, "steps_to_eps")[0];
         ck_assert(isfinite(t[k]));
-        drop(x);
+        tf_free(x);
     }
 }
 
@@ -760,15 +677,15 @@ START_TEST(sign_descent_best_steps_grow_as_sqrt_d_at_exponent_1)
     double t[4];
     for (int k = 0; k < 4; k++) {
         run *x = make("exact", (int64_t)dims4[k], 1.0, (int64_t)(4 * sqrt(dims4[k])));
-        set_choice(x, "optimizer", "sign");
-        set_choice(x, "step_rule", "phi");
-        set_int(x, "phi_grid", 13);
-        set_record(x, TS_RECORD_LOG, 2);
+        tf_set_choice(x, "optimizer", "sign");
+        tf_set_choice(x, "step_rule", "phi");
+        tf_set_int(x, "phi_grid", 13);
+        tf_set_record(x, TS_RECORD_LOG, 2);
         set_eps(x, eps, 1);
-        ck_assert_int_eq(go(x, 0), TS_DONE);
-        t[k] = values(x, "best_avg_steps_to_eps")[0];
+        ck_assert_int_eq(tf_go(x, 0), TS_DONE);
+        t[k] = tf_values(x, "best_avg_steps_to_eps")[0];
         ck_assert(isfinite(t[k]));
-        drop(x);
+        tf_free(x);
     }
     double s = slope(dims4, t, 4);
     ck_assert_msg(fabs(s - 0.5) < 0.05, "slope %g (%g %g %g %g)", s, t[0], t[1], t[2], t[3]);
@@ -781,8 +698,8 @@ END_TEST
 /* The largest |law / closed form - 1| over the record times t > 0. */
 static double law_gap(run *x, const char *law_name, const char *finite_name)
 {
-    double *law = values(x, law_name), *fin = values(x, finite_name), worst = 0;
-    for (size_t k = 1; k < nrecords(x); k++) {
+    double *law = tf_values(x, law_name), *fin = tf_values(x, finite_name), worst = 0;
+    for (size_t k = 1; k < tf_nrecords(x); k++) {
         ck_assert(isfinite(law[k]) && fin[k] > 0);
         worst = fmax(worst, fabs(law[k] / fin[k] - 1));
     }
@@ -792,10 +709,10 @@ static double law_gap(run *x, const char *law_name, const char *finite_name)
 static double gd_law_gap(int64_t d, double a, int64_t steps, int64_t count)
 {
     run *x = make("exact", d, a, steps);
-    set_record(x, TS_RECORD_LINEAR, count);
-    ck_assert_int_eq(go(x, 0), TS_DONE);
+    tf_set_record(x, TS_RECORD_LINEAR, count);
+    ck_assert_int_eq(tf_go(x, 0), TS_DONE);
     double gap = law_gap(x, "asymptotic_rel_err", "rel_err");
-    drop(x);
+    tf_free(x);
     return gap;
 }
 
@@ -839,16 +756,16 @@ START_TEST(sign_descent_envelope_law_is_approached_as_d_grows)
     for (int k = 0; k < 2; k++) {
         int64_t half = (int64_t)sqrt((double)d[k]) / 2; /* tau = 1 */
         run *x = make("exact", d[k], 1.0, 2 * half);
-        set_choice(x, "optimizer", "sign");
-        set_choice(x, "step_rule", "phi");
-        set_int(x, "phi_grid", 13);
-        set_record(x, TS_RECORD_LINEAR, 3);
-        ck_assert_int_eq(go(x, 0), TS_DONE);
+        tf_set_choice(x, "optimizer", "sign");
+        tf_set_choice(x, "step_rule", "phi");
+        tf_set_int(x, "phi_grid", 13);
+        tf_set_record(x, TS_RECORD_LINEAR, 3);
+        ck_assert_int_eq(tf_go(x, 0), TS_DONE);
         gap[k] = law_gap(x, "asymptotic_best_rel_err", "best_avg_rel_err");
         /* the best phi of the law is (1 + 1/tau^2)^(1/a): 2 at tau = 1 */
-        ck_assert_msg(fabs(values(x, "best_avg_phi")[1] - 2) < 0.25, "phi %g",
-                      values(x, "best_avg_phi")[1]);
-        drop(x);
+        ck_assert_msg(fabs(tf_values(x, "best_avg_phi")[1] - 2) < 0.25, "phi %g",
+                      tf_values(x, "best_avg_phi")[1]);
+        tf_free(x);
     }
     ck_assert_msg(gap[1] < 0.04 && gap[1] < 0.6 * gap[0], "gaps %g %g", gap[0], gap[1]);
 }

@@ -13,89 +13,11 @@
 
 #include "../../src/experiments/levy_sgd.h"
 #include "check_main.h"
-
-enum {
-    M_TRAIN_RISK, M_TEST_RISK, M_GAP, M_DISTANCE, M_EXPECTED_RISK,
-    M_FINAL_GAP, M_SUP_GAP, M_SUP_DISTANCE, M_EXPECTED_CHARFN, M_THEORY_CHARFN
-};
+#include "experiment_fixture.h"
 
 #define SEED 2026
 
-typedef struct fixture {
-    ts_grid *g;
-    ts_value values[32];
-    ts_point p;
-    ts_recorder r;
-    gsl_rng *rng;
-} fixture;
-
-static ts_value *value_of(ts_grid *g, const char *name)
-{
-    int k = ts_param_index(g->experiment->params, name);
-    ck_assert_msg(k >= 0, "no parameter %s", name);
-    return &g->base[k];
-}
-
-static void set_real(ts_grid *g, const char *name, double x) { value_of(g, name)->r = x; }
-static void set_int(ts_grid *g, const char *name, int64_t x) { value_of(g, name)->i = x; }
-
-static void set_choice(ts_grid *g, const char *name, const char *choice)
-{
-    int k = ts_param_index(g->experiment->params, name);
-    g->base[k].e = ts_param_choice_index(&g->experiment->params[k], choice);
-    ck_assert_int_ge(g->base[k].e, 0);
-}
-
-static ts_grid *new_grid(void)
-{
-    ts_grid *g = ts_grid_new(ts_experiment_find("levy_sgd"));
-    ck_assert_ptr_nonnull(g);
-    g->seed = SEED;
-    return g;
-}
-
-/* Linear record times over the whole run (at most steps + 1 of them). */
-static void set_linear_record(ts_grid *g, int64_t steps, int64_t count)
-{
-    ts_value *rec = value_of(g, "record");
-    rec->rec.kind = TS_RECORD_LINEAR;
-    rec->rec.count = count > steps + 1 ? steps + 1 : count;
-}
-
-static fixture *prepare(ts_grid *g)
-{
-    fixture *f = calloc(1, sizeof *f);
-    f->g = g;
-    ts_grid_point(g, 0, 0, f->values, &f->p);
-    ts_error err;
-    ck_assert_int_eq(ts_recorder_init(&f->r, &f->p, &err), TS_OK);
-    f->rng = ts_rng_new(SEED, 0, 0);
-    return f;
-}
-
-static ts_status run(fixture *f, uint32_t repeat)
-{
-    ts_error err;
-    f->p.repeat = repeat;
-    ts_rng_key(f->rng, SEED, f->p.index, repeat, 0);
-    ts_recorder_reset(&f->r);
-    ts_status status = f->g->experiment->run(&f->p, f->rng, &f->r, &err);
-    ck_assert_msg(status != TS_FAILED, "run failed: %s", err.msg);
-    return status;
-}
-
-static void teardown(fixture *f)
-{
-    ts_recorder_free(&f->r);
-    gsl_rng_free(f->rng);
-    ts_grid_free(f->g);
-    free(f);
-}
-
-static double last(fixture *f, int metric)
-{
-    return ts_recorder_series(&f->r, metric)[f->r.layout.nrecords - 1];
-}
+typedef tf_run fixture;
 
 START_TEST(registry_declarations_are_valid)
 {
@@ -112,18 +34,17 @@ START_TEST(noiseless_expected_dynamics_is_gd_closed_form)
      * risk is 1/2 (1 - eta (1 + wd))^(2t) init_scale^2. Iterating and the power differ by
      * O(t * 1e-16) relative rounding: 1e-12 leaves a wide margin at t <= 300. */
     const double eta = 0.1, wd = 0.25, init_scale = 3.0;
-    ts_grid *g = new_grid();
-    set_int(g, "dim", 40);
-    set_int(g, "n_train", 7);
-    set_real(g, "sigma", 0.0);
-    set_real(g, "step_size", eta);
-    set_real(g, "weight_decay", wd);
-    set_real(g, "init_scale", init_scale);
-    set_int(g, "steps", 300);
-    set_linear_record(g, 300, 31);
-    fixture *f = prepare(g);
-    ck_assert_int_eq(run(f, 0), TS_DONE);
-    double *expected = ts_recorder_series(&f->r, M_EXPECTED_RISK);
+    fixture *f = tf_new("levy_sgd", SEED);
+    tf_set_int(f, "dim", 40);
+    tf_set_int(f, "n_train", 7);
+    tf_set_real(f, "sigma", 0.0);
+    tf_set_real(f, "step_size", eta);
+    tf_set_real(f, "weight_decay", wd);
+    tf_set_real(f, "init_scale", init_scale);
+    tf_set_int(f, "steps", 300);
+    tf_set_record(f, TS_RECORD_LINEAR, 31);
+    ck_assert_int_eq(tf_go_ok(f, 0), TS_DONE);
+    double *expected = tf_values(f, "expected_risk");
     double c = 1.0 - eta * (1.0 + wd);
     for (size_t k = 0; k < f->r.layout.nrecords; k++) {
         double t = (double)f->r.times[k];
@@ -133,11 +54,11 @@ START_TEST(noiseless_expected_dynamics_is_gd_closed_form)
     }
     /* Both dynamics start at W0, population risk init_scale^2 / 2. */
     double w0_risk = 0.5 * init_scale * init_scale;
-    ck_assert(fabs(ts_recorder_series(&f->r, M_TEST_RISK)[0] - w0_risk) <= 1e-14 * w0_risk);
-    ck_assert(ts_recorder_series(&f->r, M_DISTANCE)[0] == 0.0);
+    ck_assert(fabs(tf_values(f, "test_risk")[0] - w0_risk) <= 1e-14 * w0_risk);
+    ck_assert(tf_values(f, "distance")[0] == 0.0);
     /* n = 7 < d: S is far from I, so the two dynamics separate. */
-    ck_assert(*ts_recorder_scalar(&f->r, M_SUP_DISTANCE) > 0.01);
-    teardown(f);
+    ck_assert(*tf_values(f, "sup_distance") > 0.01);
+    tf_free(f);
 }
 END_TEST
 
@@ -147,22 +68,21 @@ END_TEST
 static double stationary_second_moment(const char *noise, int64_t d, int repeats, double sigma,
                                        double eta)
 {
-    ts_grid *g = new_grid();
-    set_int(g, "dim", d);
-    set_int(g, "n_train", d / 10);
-    set_real(g, "levy_alpha", 2.0);
-    set_real(g, "sigma", sigma);
-    set_real(g, "step_size", eta);
-    set_real(g, "init_scale", 0.0);
-    set_choice(g, "noise", noise);
-    set_int(g, "steps", 200);
-    fixture *f = prepare(g);
+    fixture *f = tf_new("levy_sgd", SEED);
+    tf_set_int(f, "dim", d);
+    tf_set_int(f, "n_train", d / 10);
+    tf_set_real(f, "levy_alpha", 2.0);
+    tf_set_real(f, "sigma", sigma);
+    tf_set_real(f, "step_size", eta);
+    tf_set_real(f, "init_scale", 0.0);
+    tf_set_choice(f, "noise", noise);
+    tf_set_int(f, "steps", 200);
     double sum = 0;
     for (int rep = 0; rep < repeats; rep++) {
-        ck_assert_int_eq(run(f, (uint32_t)rep), TS_DONE);
-        sum += 2.0 * last(f, M_EXPECTED_RISK) / (double)d;
+        ck_assert_int_eq(tf_go_ok(f, (uint32_t)rep), TS_DONE);
+        sum += 2.0 * tf_last(f, "expected_risk") / (double)d;
     }
-    teardown(f);
+    tf_free(f);
     return sum / repeats;
 }
 
@@ -206,24 +126,23 @@ START_TEST(stationary_characteristic_function_matches_stable_law_below_alpha_two
         double stationary = sigma * pow(eta, 1.0 / alpha) / pow(1.0 - pow(1.0 - eta, alpha),
                                                                   1.0 / alpha);
         double u[3] = {0.5 / stationary, 1.0 / stationary, 2.0 / stationary};
-        ts_grid *g = new_grid();
-        set_int(g, "dim", d);
-        set_int(g, "n_train", d / 10);
-        set_real(g, "levy_alpha", alpha);
-        set_real(g, "sigma", sigma);
-        set_real(g, "step_size", eta);
-        set_real(g, "init_scale", 0.0);
-        set_choice(g, "noise", "coordinate");
-        set_int(g, "steps", 200);
-        value_of(g, "charfn_u")->list = u;
-        value_of(g, "charfn_u")->n = 3;
-        fixture *f = prepare(g);
-        double emp[3] = {0, 0, 0}, *theory = ts_recorder_scalar(&f->r, M_THEORY_CHARFN);
+        fixture *f = tf_new("levy_sgd", SEED);
+        tf_set_int(f, "dim", d);
+        tf_set_int(f, "n_train", d / 10);
+        tf_set_real(f, "levy_alpha", alpha);
+        tf_set_real(f, "sigma", sigma);
+        tf_set_real(f, "step_size", eta);
+        tf_set_real(f, "init_scale", 0.0);
+        tf_set_choice(f, "noise", "coordinate");
+        tf_set_int(f, "steps", 200);
+        tf_set_list(f, "charfn_u", u, 3);
+        double emp[3] = {0, 0, 0};
         for (int rep = 0; rep < repeats; rep++) {
-            ck_assert_int_eq(run(f, (uint32_t)rep), TS_DONE);
+            ck_assert_int_eq(tf_go_ok(f, (uint32_t)rep), TS_DONE);
             for (int j = 0; j < 3; j++)
-                emp[j] += ts_recorder_scalar(&f->r, M_EXPECTED_CHARFN)[j] / repeats;
+                emp[j] += tf_values(f, "expected_charfn")[j] / repeats;
         }
+        const double *theory = tf_values(f, "theory_charfn"); /* the last run's */
         for (int j = 0; j < 3; j++) {
             double phi = exp(-pow(u[j] * stationary, alpha));
             double phi2 = exp(-pow(2.0 * u[j] * stationary, alpha));
@@ -233,7 +152,7 @@ START_TEST(stationary_characteristic_function_matches_stable_law_below_alpha_two
             /* The recorded overlay is the finite-T law, (1 - eta)^(alpha T) <= 1e-11 away. */
             ck_assert_msg(fabs(theory[j] - phi) <= 1e-10, "%.17g vs %.17g", theory[j], phi);
         }
-        teardown(f);
+        tf_free(f);
     }
 }
 END_TEST
@@ -253,23 +172,21 @@ START_TEST(isotropic_noise_has_the_stable_marginal_below_alpha_two)
     double stationary = sigma * pow(eta, 1.0 / alpha) / pow(1.0 - pow(1.0 - eta, alpha),
                                                               1.0 / alpha);
     double u[3] = {0.5 / stationary, 1.0 / stationary, 2.0 / stationary};
-    ts_grid *g = new_grid();
-    set_int(g, "dim", d);
-    set_int(g, "n_train", 10 * d);
-    set_real(g, "levy_alpha", alpha);
-    set_real(g, "sigma", sigma);
-    set_real(g, "step_size", eta);
-    set_real(g, "init_scale", 0.0);
-    set_choice(g, "noise", "isotropic");
-    set_int(g, "steps", 200);
-    value_of(g, "charfn_u")->list = u;
-    value_of(g, "charfn_u")->n = 3;
-    fixture *f = prepare(g);
+    fixture *f = tf_new("levy_sgd", SEED);
+    tf_set_int(f, "dim", d);
+    tf_set_int(f, "n_train", 10 * d);
+    tf_set_real(f, "levy_alpha", alpha);
+    tf_set_real(f, "sigma", sigma);
+    tf_set_real(f, "step_size", eta);
+    tf_set_real(f, "init_scale", 0.0);
+    tf_set_choice(f, "noise", "isotropic");
+    tf_set_int(f, "steps", 200);
+    tf_set_list(f, "charfn_u", u, 3);
     double mean[3] = {0, 0, 0}, square[3] = {0, 0, 0};
     for (int rep = 0; rep < repeats; rep++) {
-        ck_assert_int_eq(run(f, (uint32_t)rep), TS_DONE);
+        ck_assert_int_eq(tf_go_ok(f, (uint32_t)rep), TS_DONE);
         for (int j = 0; j < 3; j++) {
-            double x = ts_recorder_scalar(&f->r, M_EXPECTED_CHARFN)[j];
+            double x = tf_values(f, "expected_charfn")[j];
             mean[j] += x / repeats;
             square[j] += x * x / repeats;
         }
@@ -281,7 +198,7 @@ START_TEST(isotropic_noise_has_the_stable_marginal_below_alpha_two)
         ck_assert_msg(fabs(mean[j] - phi) <= tol, "u %g: %g vs %g (tol %g)", u[j], mean[j], phi,
                       tol);
     }
-    teardown(f);
+    tf_free(f);
 }
 END_TEST
 
@@ -293,27 +210,26 @@ static double decoupling_slope(const char *problem, double eta, int64_t steps, i
     const int64_t ns[] = {100, 400, 1600, 6400};
     double sx = 0, sy = 0, sxx = 0, sxy = 0;
     for (int i = 0; i < nn; i++) {
-        ts_grid *g = new_grid();
-        set_choice(g, "problem", problem);
-        set_int(g, "dim", 10);
-        set_int(g, "n_train", ns[i]);
-        set_real(g, "levy_alpha", 2.0);
-        set_real(g, "sigma", 1.0);
-        set_real(g, "step_size", eta);
-        set_int(g, "steps", steps);
-        set_linear_record(g, steps, 101);
-        fixture *f = prepare(g);
+        fixture *f = tf_new("levy_sgd", SEED);
+        tf_set_choice(f, "problem", problem);
+        tf_set_int(f, "dim", 10);
+        tf_set_int(f, "n_train", ns[i]);
+        tf_set_real(f, "levy_alpha", 2.0);
+        tf_set_real(f, "sigma", 1.0);
+        tf_set_real(f, "step_size", eta);
+        tf_set_int(f, "steps", steps);
+        tf_set_record(f, TS_RECORD_LINEAR, 101);
         double sum = 0;
         int count = 0;
         for (int rep = 0; rep < repeats; rep++) {
-            ck_assert_int_eq(run(f, (uint32_t)rep), TS_DONE);
-            double *dist = ts_recorder_series(&f->r, M_DISTANCE);
+            ck_assert_int_eq(tf_go_ok(f, (uint32_t)rep), TS_DONE);
+            double *dist = tf_values(f, "distance");
             for (size_t k = 0; k < f->r.layout.nrecords; k++)
                 if (f->r.times[k] >= burn_in) sum += dist[k], count++;
         }
         double x = log((double)ns[i]), y = log(sum / count);
         sx += x, sy += y, sxx += x * x, sxy += x * y;
-        teardown(f);
+        tf_free(f);
     }
     return (nn * sxy - sx * sy) / (nn * sxx - sx * sx);
 }
@@ -448,17 +364,16 @@ END_TEST
 static void run_both_populations(fixture *f[2], const char *problem, int64_t n_test)
 {
     for (int mode = 0; mode < 2; mode++) {
-        ts_grid *g = new_grid();
-        set_choice(g, "problem", problem);
-        set_choice(g, "population", mode ? "test_set" : "exact");
-        set_int(g, "n_test", n_test);
-        set_int(g, "dim", 20);
-        set_int(g, "n_train", 50);
-        set_real(g, "levy_alpha", 1.5);
-        set_int(g, "steps", 200);
-        set_linear_record(g, 200, 11);
-        f[mode] = prepare(g);
-        ck_assert_int_eq(run(f[mode], 0), TS_DONE);
+        fixture *g = f[mode] = tf_new("levy_sgd", SEED);
+        tf_set_choice(g, "problem", problem);
+        tf_set_choice(g, "population", mode ? "test_set" : "exact");
+        tf_set_int(g, "n_test", n_test);
+        tf_set_int(g, "dim", 20);
+        tf_set_int(g, "n_train", 50);
+        tf_set_real(g, "levy_alpha", 1.5);
+        tf_set_int(g, "steps", 200);
+        tf_set_record(g, TS_RECORD_LINEAR, 11);
+        ck_assert_int_eq(tf_go_ok(f[mode], 0), TS_DONE);
     }
 }
 
@@ -479,18 +394,18 @@ START_TEST(test_set_risk_estimates_the_exact_population_risk)
     for (int k = 0; k < 3; k++) {
         fixture *f[2];
         run_both_populations(f, problems[k], n_test);
-        double *exact = ts_recorder_series(&f[0]->r, M_TEST_RISK);
-        double *estimate = ts_recorder_series(&f[1]->r, M_TEST_RISK);
+        double *exact = tf_values(f[0], "test_risk");
+        double *estimate = tf_values(f[1], "test_risk");
         for (size_t t = 0; t < f[0]->r.layout.nrecords; t++) {
             double sd = k < 2 ? sqrt(2.0) * exact[t] : 4.0;
             double tol = 5 * sd / sqrt((double)n_test);
             ck_assert_msg(fabs(estimate[t] - exact[t]) <= tol, "%s record %zu: %g vs %g (tol %g)",
                           problems[k], t, estimate[t], exact[t], tol);
-            ck_assert(ts_recorder_series(&f[0]->r, M_TRAIN_RISK)[t] ==
-                      ts_recorder_series(&f[1]->r, M_TRAIN_RISK)[t]);
+            ck_assert(tf_values(f[0], "train_risk")[t] ==
+                      tf_values(f[1], "train_risk")[t]);
         }
-        teardown(f[0]);
-        teardown(f[1]);
+        tf_free(f[0]);
+        tf_free(f[1]);
     }
 }
 END_TEST
@@ -504,19 +419,18 @@ START_TEST(noiseless_linear_regression_expected_dynamics_contracts_to_teacher)
      * bounds it. By t = 200 the distance is 1e-9, still 500 times that tolerance. A sign error in
      * the teacher's pull would drive Wbar to -w* and break the law. */
     const double eta = 0.1;
-    ts_grid *g = new_grid();
-    set_choice(g, "problem", "linear_regression");
-    set_int(g, "dim", 40);
-    set_int(g, "n_train", 30);
-    set_real(g, "sigma", 0.0);
-    set_real(g, "label_noise", 0.0);
-    set_real(g, "teacher_norm", 2.0);
-    set_real(g, "step_size", eta);
-    set_int(g, "steps", 200);
-    set_linear_record(g, 200, 21);
-    fixture *f = prepare(g);
-    ck_assert_int_eq(run(f, 0), TS_DONE);
-    double *expected = ts_recorder_series(&f->r, M_EXPECTED_RISK);
+    fixture *f = tf_new("levy_sgd", SEED);
+    tf_set_choice(f, "problem", "linear_regression");
+    tf_set_int(f, "dim", 40);
+    tf_set_int(f, "n_train", 30);
+    tf_set_real(f, "sigma", 0.0);
+    tf_set_real(f, "label_noise", 0.0);
+    tf_set_real(f, "teacher_norm", 2.0);
+    tf_set_real(f, "step_size", eta);
+    tf_set_int(f, "steps", 200);
+    tf_set_record(f, TS_RECORD_LINEAR, 21);
+    ck_assert_int_eq(tf_go_ok(f, 0), TS_DONE);
+    double *expected = tf_values(f, "expected_risk");
     /* W0 and w* are independent directions of norms 1 and 2: 1/2 ||W0 - w*||^2 = 2.5 - <W0, w*>,
      * with |<W0, w*>| <= 2. */
     ck_assert(expected[0] >= 0.5 && expected[0] <= 4.5);
@@ -527,7 +441,7 @@ START_TEST(noiseless_linear_regression_expected_dynamics_contracts_to_teacher)
         ck_assert_msg(fabs(distance - closed) <= 1e-12 * closed + 1e-14 * t,
                       "t=%g: %.17g vs %.17g", t, distance, closed);
     }
-    teardown(f);
+    tf_free(f);
 }
 END_TEST
 
@@ -543,20 +457,19 @@ START_TEST(noiseless_linear_regression_converges_to_least_squares_gap)
     const int64_t d = 10, n = 100;
     const int repeats = RUNNING_ON_VALGRIND ? 20 : 400;
     const double label_noise = 0.5, v = label_noise * label_noise;
-    ts_grid *g = new_grid();
-    set_choice(g, "problem", "linear_regression");
-    set_int(g, "dim", d);
-    set_int(g, "n_train", n);
-    set_real(g, "sigma", 0.0);
-    set_real(g, "label_noise", label_noise);
-    set_real(g, "step_size", 0.5);
-    set_int(g, "steps", 300);
-    fixture *f = prepare(g);
+    fixture *f = tf_new("levy_sgd", SEED);
+    tf_set_choice(f, "problem", "linear_regression");
+    tf_set_int(f, "dim", d);
+    tf_set_int(f, "n_train", n);
+    tf_set_real(f, "sigma", 0.0);
+    tf_set_real(f, "label_noise", label_noise);
+    tf_set_real(f, "step_size", 0.5);
+    tf_set_int(f, "steps", 300);
     double train = 0, gap = 0, gap2 = 0;
     for (int rep = 0; rep < repeats; rep++) {
-        ck_assert_int_eq(run(f, (uint32_t)rep), TS_DONE);
-        double x = *ts_recorder_scalar(&f->r, M_FINAL_GAP);
-        train += last(f, M_TRAIN_RISK) / repeats;
+        ck_assert_int_eq(tf_go_ok(f, (uint32_t)rep), TS_DONE);
+        double x = *tf_values(f, "final_gap");
+        train += tf_last(f, "train_risk") / repeats;
         gap += x / repeats;
         gap2 += x * x / repeats;
     }
@@ -570,21 +483,20 @@ START_TEST(noiseless_linear_regression_converges_to_least_squares_gap)
     double gap_tol = 5.0 * gap_sd / sqrt((double)repeats);
     ck_assert_msg(fabs(gap - gap_mean) <= gap_tol, "gap %g vs %g (tol %g)", gap, gap_mean,
                   gap_tol);
-    teardown(f);
+    tf_free(f);
 }
 END_TEST
 
 START_TEST(step_beyond_two_diverges)
 {
     /* Wbar contracts by |1 - eta| = 1.5 per step: after 2000 steps the risk passes 1e100. */
-    ts_grid *g = new_grid();
-    set_int(g, "dim", 5);
-    set_real(g, "sigma", 0.0);
-    set_real(g, "step_size", 2.5);
-    set_int(g, "steps", 2000);
-    fixture *f = prepare(g);
-    ck_assert_int_eq(run(f, 0), TS_DIVERGED);
-    teardown(f);
+    fixture *f = tf_new("levy_sgd", SEED);
+    tf_set_int(f, "dim", 5);
+    tf_set_real(f, "sigma", 0.0);
+    tf_set_real(f, "step_size", 2.5);
+    tf_set_int(f, "steps", 2000);
+    ck_assert_int_eq(tf_go_ok(f, 0), TS_DIVERGED);
+    tf_free(f);
 }
 END_TEST
 

@@ -309,10 +309,14 @@ END_TEST
 START_TEST(optim_init_rejects_betas_outside_unit_interval_and_negative_epsilon)
 {
     ts_optim_config bad[] = {
-        {TS_OPTIM_ADAM, 1.0, 0.999, 1e-8}, {TS_OPTIM_ADAM, -0.1, 0.999, 1e-8},
-        {TS_OPTIM_ADAM, NAN, 0.999, 1e-8}, {TS_OPTIM_ADAM, 0.9, 1.0, 1e-8},
-        {TS_OPTIM_ADAM, 0.9, -1e-3, 1e-8}, {TS_OPTIM_ADAM, 0.9, 0.999, -1e-9},
-        {TS_OPTIM_ADAM, 0.9, 0.999, NAN},  {(ts_optim_kind)3, 0.9, 0.999, 1e-8},
+        {.kind = TS_OPTIM_ADAM, .beta1 = 1.0, .beta2 = 0.999, .epsilon = 1e-8},
+        {.kind = TS_OPTIM_ADAM, .beta1 = -0.1, .beta2 = 0.999, .epsilon = 1e-8},
+        {.kind = TS_OPTIM_ADAM, .beta1 = NAN, .beta2 = 0.999, .epsilon = 1e-8},
+        {.kind = TS_OPTIM_ADAM, .beta1 = 0.9, .beta2 = 1.0, .epsilon = 1e-8},
+        {.kind = TS_OPTIM_ADAM, .beta1 = 0.9, .beta2 = -1e-3, .epsilon = 1e-8},
+        {.kind = TS_OPTIM_ADAM, .beta1 = 0.9, .beta2 = 0.999, .epsilon = -1e-9},
+        {.kind = TS_OPTIM_ADAM, .beta1 = 0.9, .beta2 = 0.999, .epsilon = NAN},
+        {.kind = (ts_optim_kind)3, .beta1 = 0.9, .beta2 = 0.999, .epsilon = 1e-8},
     };
     for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
         ts_optim o;
@@ -680,6 +684,161 @@ START_TEST(configs_read_the_points_parameters)
 }
 END_TEST
 
+static ts_optim make_config(ts_optim_config cfg, size_t n)
+{
+    ts_optim o;
+    ts_error err;
+    ck_assert_int_eq(ts_optim_init(&o, &cfg, n, &err), TS_OK);
+    return o;
+}
+
+START_TEST(heavy_ball_accumulates_gradients_and_signum_their_average)
+{
+    /* gd: b1 = g1, b2 = mu b1 + g2; sign: b1 = (1 - mu) g1, b2 = mu b1 + (1 - mu) g2 */
+    double mu = 0.5, lr = 0.1, g1[2] = {1.0, -2.0}, g2[2] = {-3.0, 1.0};
+    ts_optim gd = make_config((ts_optim_config){.kind = TS_OPTIM_GD, .momentum = mu}, 2);
+    double w[2] = {0, 0};
+    ts_optim_step(&gd, w, g1, lr);
+    ts_optim_step(&gd, w, g2, lr);
+    for (int k = 0; k < 2; k++) {
+        double b1 = g1[k], b2 = mu * b1 + g2[k];
+        ck_assert_double_eq(w[k], (0.0 - lr * b1) - lr * b2);
+    }
+    ts_optim sign = make_config((ts_optim_config){.kind = TS_OPTIM_SIGN, .momentum = mu}, 2);
+    double v[2] = {0, 0};
+    ts_optim_step(&sign, v, g1, lr);
+    ts_optim_step(&sign, v, g2, lr);
+    /* coordinate 0: b = 0.5, then 0.25 - 1.5 < 0; coordinate 1: -1, then -0.5 + 0.5 = 0 */
+    ck_assert_double_eq(v[0], -lr + lr);
+    ck_assert_double_eq(v[1], lr);
+    ts_optim_reset(&gd);
+    ck_assert_double_eq(gd.m[0], 0);
+    ts_optim_free(&gd);
+    ts_optim_free(&sign);
+}
+END_TEST
+
+START_TEST(weight_decay_steps_on_the_gradient_of_the_decayed_loss)
+{
+    /* every rule on (g, wd) equals the plain rule on g + wd w, bit for bit */
+    enum { N = 600 }; /* more than one chunk of the effective gradient */
+    for (int kind = 0; kind < 3; kind++) {
+        ts_optim_config plain_cfg = {.kind = (ts_optim_kind)kind, .beta1 = 0.9, .beta2 = 0.99,
+                                     .epsilon = 1e-8};
+        ts_optim_config decayed_cfg = plain_cfg;
+        decayed_cfg.weight_decay = 0.3;
+        ts_optim plain = make_config(plain_cfg, N), decayed = make_config(decayed_cfg, N);
+        double wp[N], wd[N], g[N], ge[N];
+        for (int k = 0; k < N; k++) wp[k] = wd[k] = sin(k + 1.0);
+        for (int t = 0; t < 3; t++) {
+            for (int k = 0; k < N; k++) {
+                g[k] = cos(3.0 * k + t);
+                ge[k] = g[k] + 0.3 * wp[k];
+            }
+            ts_optim_step(&plain, wp, ge, 0.05);
+            ts_optim_step(&decayed, wd, g, 0.05);
+        }
+        ck_assert_msg(same_bits(wp, wd, N), "%s", ts_optim_name((ts_optim_kind)kind));
+        ts_optim_free(&plain);
+        ts_optim_free(&decayed);
+    }
+}
+END_TEST
+
+START_TEST(momentum_is_refused_for_adam_and_outside_unit_interval)
+{
+    ts_optim_config bad[] = {
+        {.kind = TS_OPTIM_ADAM, .beta1 = 0.9, .beta2 = 0.9, .momentum = 0.5},
+        {.kind = TS_OPTIM_GD, .momentum = 1.0},
+        {.kind = TS_OPTIM_SIGN, .momentum = -0.1},
+        {.kind = TS_OPTIM_GD, .weight_decay = -1},
+        {.kind = TS_OPTIM_GD, .weight_decay = INFINITY},
+    };
+    for (size_t k = 0; k < sizeof bad / sizeof bad[0]; k++) {
+        ts_optim o;
+        ts_error err;
+        ck_assert_msg(ts_optim_init(&o, &bad[k], 4, &err) == TS_EUSAGE, "case %zu", k);
+    }
+}
+END_TEST
+
+/* Blocks of 1, 300 and 211 coordinates (so some cross a chunk) stepped in a shuffled order. */
+static void step_in_blocks(ts_optim *o, double *w, const double *g, double lr)
+{
+    static const size_t offset[3] = {301, 0, 1}, len[3] = {211, 1, 300};
+    ts_optim_begin(o);
+    for (int b = 0; b < 3; b++)
+        ts_optim_update(o, offset[b], w + offset[b], g + offset[b], len[b], lr);
+}
+
+START_TEST(a_step_over_blocks_equals_one_step_over_their_concatenation)
+{
+    enum { N = 512 };
+    ts_optim_config cfgs[] = {
+        {.kind = TS_OPTIM_GD}, {.kind = TS_OPTIM_SIGN},
+        {.kind = TS_OPTIM_ADAM, .beta1 = 0.9, .beta2 = 0.999, .epsilon = 1e-8},
+        {.kind = TS_OPTIM_GD, .momentum = 0.9, .weight_decay = 0.01},
+        {.kind = TS_OPTIM_SIGN, .momentum = 0.8},
+        {.kind = TS_OPTIM_ADAM, .beta1 = 0.5, .beta2 = 0.9, .epsilon = 1e-6, .weight_decay = 0.1},
+    };
+    for (size_t c = 0; c < sizeof cfgs / sizeof cfgs[0]; c++) {
+        ts_optim whole = make_config(cfgs[c], N), blocks = make_config(cfgs[c], N);
+        double w1[N], w2[N], g[N];
+        for (int k = 0; k < N; k++) w1[k] = w2[k] = cos(0.1 * k);
+        for (int t = 0; t < 4; t++) {
+            for (int k = 0; k < N; k++) g[k] = sin(0.7 * k * (t + 1)) - 0.2 * w1[k];
+            ts_optim_step(&whole, w1, g, 0.02);
+            step_in_blocks(&blocks, w2, g, 0.02);
+        }
+        ck_assert_msg(same_bits(w1, w2, N), "config %zu", c);
+        ck_assert_uint_eq(whole.t, blocks.t);
+        ts_optim_free(&whole);
+        ts_optim_free(&blocks);
+    }
+}
+END_TEST
+
+START_TEST(scaled_and_sparse_steps_with_momentum_and_decay_equal_their_written_out_forms)
+{
+    enum { N = 700, NIDX = 5 };
+    const size_t idx[NIDX] = {0, 255, 256, 513, 699};
+    ts_optim_config cfgs[] = {
+        {.kind = TS_OPTIM_GD, .momentum = 0.9, .weight_decay = 0.05},
+        {.kind = TS_OPTIM_SIGN, .weight_decay = 0.2},
+        {.kind = TS_OPTIM_ADAM, .beta1 = 0.9, .beta2 = 0.99, .epsilon = 1e-8, .weight_decay = 0.1},
+    };
+    for (size_t c = 0; c < sizeof cfgs / sizeof cfgs[0]; c++) {
+        ts_optim fused = make_config(cfgs[c], N), dense = make_config(cfgs[c], N);
+        double wf[N], wp[N], g[N], g_idx[NIDX];
+        for (int k = 0; k < N; k++) wf[k] = wp[k] = 1.0 + 0.01 * k;
+        for (int t = 0; t < 3; t++) {
+            double scale = 0.3 + t;
+            for (int k = 0; k < N; k++) g[k] = scale * wp[k];
+            for (int j = 0; j < NIDX; j++) g[idx[j]] = g_idx[j] = -1.0 - j - t;
+            ts_optim_step_scaled(&fused, wf, scale, idx, g_idx, NIDX, 0.1);
+            ts_optim_step(&dense, wp, g, 0.1);
+        }
+        ck_assert_msg(same_bits(wf, wp, N), "scaled, config %zu", c);
+        ts_optim_free(&fused);
+        ts_optim_free(&dense);
+    }
+    /* sparse with momentum: the listed coordinates move as a dense heavy ball would on them,
+     * the others keep their weights and their momentum */
+    ts_optim sparse = make_config((ts_optim_config){.kind = TS_OPTIM_GD, .momentum = 0.5}, 4);
+    ts_optim sub = make_config((ts_optim_config){.kind = TS_OPTIM_GD, .momentum = 0.5}, 2);
+    double w[4] = {1, 2, 3, 4}, gs[4] = {1, -1, 2, -2}, ws[2] = {2, 4}, gsub[2] = {-1, -2};
+    const size_t list[2] = {1, 3};
+    for (int t = 0; t < 3; t++) {
+        ts_optim_step_sparse(&sparse, w, gs, list, 2, 0.25);
+        ts_optim_step(&sub, ws, gsub, 0.25);
+    }
+    ck_assert(w[0] == 1 && w[2] == 3 && sparse.m[0] == 0 && sparse.m[2] == 0);
+    ck_assert(w[1] == ws[0] && w[3] == ws[1]);
+    ts_optim_free(&sparse);
+    ts_optim_free(&sub);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("optim");
@@ -705,6 +864,11 @@ int main(void)
     tcase_add_test(optim, sparse_adam_on_a_fixed_set_equals_dense_adam_on_that_set);
     tcase_add_test(optim, scaled_step_equals_dense_step_on_the_written_out_gradient_bit_for_bit);
     tcase_add_test(optim, reset_makes_adam_start_over);
+    tcase_add_test(optim, heavy_ball_accumulates_gradients_and_signum_their_average);
+    tcase_add_test(optim, weight_decay_steps_on_the_gradient_of_the_decayed_loss);
+    tcase_add_test(optim, momentum_is_refused_for_adam_and_outside_unit_interval);
+    tcase_add_test(optim, a_step_over_blocks_equals_one_step_over_their_concatenation);
+    tcase_add_test(optim, scaled_and_sparse_steps_with_momentum_and_decay_equal_their_written_out_forms);
     suite_add_tcase(s, optim);
     TCase *point = tcase_create("point");
     tcase_add_test(point, configs_read_the_points_parameters);

@@ -7,68 +7,22 @@
 #include "tailsweep/grid.h"
 #include "tailsweep/rng.h"
 #include "check_main.h"
+#include "experiment_fixture.h"
 
-enum { M_LOSS, M_THEORY, M_STEPS_TO_EPS, M_FINAL };
-
-typedef struct fixture {
-    ts_grid *g;
-    ts_value values[16];
-    ts_point p;
-    ts_recorder r;
-    gsl_rng *rng;
-} fixture;
-
-static void set_real(ts_grid *g, const char *name, double x)
-{
-    g->base[ts_param_index(g->experiment->params, name)].r = x;
-}
-
-static void set_int(ts_grid *g, const char *name, int64_t x)
-{
-    g->base[ts_param_index(g->experiment->params, name)].i = x;
-}
-
-static void set_choice(ts_grid *g, const char *name, const char *choice)
-{
-    int k = ts_param_index(g->experiment->params, name);
-    g->base[k].e = ts_param_choice_index(&g->experiment->params[k], choice);
-}
+typedef tf_run fixture;
 
 static fixture *setup(int64_t dim, double s, double b, double eta, int64_t steps,
                       const char *mode)
 {
-    fixture *f = calloc(1, sizeof *f);
-    f->g = ts_grid_new(ts_experiment_find("quadratic"));
-    set_int(f->g, "dim", dim);
-    set_real(f->g, "spectrum_exponent", s);
-    set_real(f->g, "target_exponent", b);
-    set_real(f->g, "step_size", eta);
-    set_int(f->g, "steps", steps);
-    set_choice(f->g, "mode", mode);
-    ts_value *rec = &f->g->base[ts_param_index(f->g->experiment->params, "record")];
-    if (rec->rec.count > steps + 1) rec->rec.count = steps + 1;
-    f->g->seed = 2025;
-    ts_grid_point(f->g, 0, 0, f->values, &f->p);
-    ts_error err;
-    ck_assert_int_eq(ts_recorder_init(&f->r, &f->p, &err), TS_OK);
-    f->rng = ts_rng_new(2025, 0, 0);
+    fixture *f = tf_new("quadratic", 2025);
+    tf_set_int(f, "dim", dim);
+    tf_set_real(f, "spectrum_exponent", s);
+    tf_set_real(f, "target_exponent", b);
+    tf_set_real(f, "step_size", eta);
+    tf_set_int(f, "steps", steps);
+    tf_set_choice(f, "mode", mode);
+    tf_set_record(f, TS_RECORD_LOG, 50);
     return f;
-}
-
-static ts_status run(fixture *f, uint64_t repeat)
-{
-    ts_error err;
-    ts_rng_key(f->rng, 2025, 0, repeat, 0);
-    ts_recorder_reset(&f->r);
-    return f->g->experiment->run(&f->p, f->rng, &f->r, &err);
-}
-
-static void teardown(fixture *f)
-{
-    ts_recorder_free(&f->r);
-    gsl_rng_free(f->rng);
-    ts_grid_free(f->g);
-    free(f);
 }
 
 START_TEST(iterated_gd_matches_closed_form_to_1e_12)
@@ -76,15 +30,15 @@ START_TEST(iterated_gd_matches_closed_form_to_1e_12)
     /* Iterating multiplies by (1 - eta lambda) t times; the closed form takes exp(2t log c):
      * independent computations whose rounding differs by O(t * 1e-16). */
     fixture *f = setup(200, 1.0, 0.5, 1.0, 2000, "iterate");
-    ck_assert_int_eq(run(f, 0), TS_DONE);
-    double *loss = ts_recorder_series(&f->r, M_LOSS), *theory = ts_recorder_series(&f->r, M_THEORY);
+    ck_assert_int_eq(tf_go(f, 0), TS_DONE);
+    double *loss = tf_values(f, "loss"), *theory = tf_values(f, "theory_loss");
     for (size_t k = 0; k < f->r.layout.nrecords; k++) {
         ck_assert(loss[k] > 0);
         ck_assert_msg(fabs(loss[k] - theory[k]) <= 1e-12 * theory[k], "t=%lld: %.17g vs %.17g",
                       (long long)f->r.times[k], loss[k], theory[k]);
     }
-    ck_assert(*ts_recorder_scalar(&f->r, M_FINAL) == loss[f->r.layout.nrecords - 1]);
-    teardown(f);
+    ck_assert(*tf_values(f, "final_loss") == loss[f->r.layout.nrecords - 1]);
+    tf_free(f);
 }
 END_TEST
 
@@ -92,23 +46,23 @@ START_TEST(closed_form_method_agrees_with_iteration_on_steps_to_eps)
 {
     fixture *it = setup(300, 1.0, 0.0, 1.0, 5000, "iterate");
     fixture *cf = setup(300, 1.0, 0.0, 1.0, 5000, "closed_form");
-    ck_assert_int_eq(run(it, 3), TS_DONE);
-    ck_assert_int_eq(run(cf, 3), TS_DONE);
+    ck_assert_int_eq(tf_go(it, 3), TS_DONE);
+    ck_assert_int_eq(tf_go(cf, 3), TS_DONE);
     size_t neps;
     ts_point_list(&it->p, "eps", &neps);
-    double *a = ts_recorder_scalar(&it->r, M_STEPS_TO_EPS);
-    double *b = ts_recorder_scalar(&cf->r, M_STEPS_TO_EPS);
+    double *a = tf_values(it, "steps_to_eps");
+    double *b = tf_values(cf, "steps_to_eps");
     int reached = 0;
     for (size_t e = 0; e < neps; e++) {
         ck_assert((isnan(a[e]) && isnan(b[e])) || a[e] == b[e]);
         reached += !isnan(a[e]);
     }
     ck_assert_int_ge(reached, 2); /* the test must compare real hits, not two NaNs */
-    double *la = ts_recorder_series(&it->r, M_LOSS), *lb = ts_recorder_series(&cf->r, M_LOSS);
+    double *la = tf_values(it, "loss"), *lb = tf_values(cf, "loss");
     for (size_t k = 0; k < it->r.layout.nrecords; k++)
         ck_assert(fabs(la[k] - lb[k]) <= 1e-12 * lb[k]);
-    teardown(it);
-    teardown(cf);
+    tf_free(it);
+    tf_free(cf);
 }
 END_TEST
 
@@ -116,28 +70,28 @@ START_TEST(isotropic_unit_step_converges_in_one_step)
 {
     /* spectrum_exponent 0: every lambda = 1; eta = 1 removes the error exactly in one step. */
     fixture *f = setup(50, 0.0, 0.0, 1.0, 10, "iterate");
-    ck_assert_int_eq(run(f, 0), TS_DONE);
-    double *loss = ts_recorder_series(&f->r, M_LOSS);
+    ck_assert_int_eq(tf_go(f, 0), TS_DONE);
+    double *loss = tf_values(f, "loss");
     ck_assert(loss[0] > 0);
     ck_assert(loss[1] == 0.0); /* t = 1 is the second log-spaced time */
     ck_assert_int_eq(f->r.times[1], 1);
-    double *hit = ts_recorder_scalar(&f->r, M_STEPS_TO_EPS);
+    double *hit = tf_values(f, "steps_to_eps");
     ck_assert(hit[0] == 1.0);
-    teardown(f);
+    tf_free(f);
 }
 END_TEST
 
 START_TEST(step_above_two_over_lambda_max_diverges)
 {
     fixture *f = setup(20, 1.0, 0.0, 2.05, 100000, "iterate");
-    ck_assert_int_eq(run(f, 0), TS_DIVERGED);
-    teardown(f);
+    ck_assert_int_eq(tf_go(f, 0), TS_DIVERGED);
+    tf_free(f);
     f = setup(20, 1.0, 0.0, 2.05, 100000, "closed_form");
-    ck_assert_int_eq(run(f, 0), TS_DIVERGED);
-    teardown(f);
+    ck_assert_int_eq(tf_go(f, 0), TS_DIVERGED);
+    tf_free(f);
     f = setup(20, 1.0, 0.0, 1.99, 1000, "iterate");
-    ck_assert_int_eq(run(f, 0), TS_DONE);
-    teardown(f);
+    ck_assert_int_eq(tf_go(f, 0), TS_DONE);
+    tf_free(f);
 }
 END_TEST
 
@@ -155,26 +109,26 @@ START_TEST(initial_loss_has_the_law_of_the_target)
         var += 0.5 * pow((double)k, -2 * (s + b));
     }
     for (int r = 0; r < R; r++) {
-        ck_assert_int_eq(run(f, (uint64_t)r), TS_DONE);
-        acc += ts_recorder_series(&f->r, M_LOSS)[0];
+        ck_assert_int_eq(tf_go(f, (uint64_t)r), TS_DONE);
+        acc += tf_values(f, "loss")[0];
     }
     acc /= R;
     ck_assert_msg(fabs(acc - mean) < 5 * sqrt(var / R), "mean %g vs %g", acc, mean);
-    teardown(f);
+    tf_free(f);
 }
 END_TEST
 
 START_TEST(same_stream_gives_same_values_and_repeats_differ)
 {
     fixture *f = setup(100, 1.0, 0.0, 1.0, 100, "iterate");
-    run(f, 5);
-    double first = ts_recorder_series(&f->r, M_LOSS)[0];
-    run(f, 6);
-    double other = ts_recorder_series(&f->r, M_LOSS)[0];
-    run(f, 5);
-    ck_assert(ts_recorder_series(&f->r, M_LOSS)[0] == first);
+    tf_go(f, 5);
+    double first = tf_values(f, "loss")[0];
+    tf_go(f, 6);
+    double other = tf_values(f, "loss")[0];
+    tf_go(f, 5);
+    ck_assert(tf_values(f, "loss")[0] == first);
     ck_assert(other != first);
-    teardown(f);
+    tf_free(f);
 }
 END_TEST
 
@@ -185,19 +139,17 @@ START_TEST(other_optimizers_iterate_without_a_closed_form)
     static const char *const optimizers[] = {"sign", "adam"};
     for (int k = 0; k < 2; k++) {
         fixture *f = setup(100, 1.0, 0.0, 0.01, 500, "iterate");
-        set_choice(f->g, "optimizer", optimizers[k]);
-        ts_grid_point(f->g, 0, 0, f->values, &f->p);
-        ck_assert_int_eq(run(f, 0), TS_DONE);
-        double *loss = ts_recorder_series(&f->r, M_LOSS);
-        double *theory = ts_recorder_series(&f->r, M_THEORY);
+        tf_set_choice(f, "optimizer", optimizers[k]);
+        ck_assert_int_eq(tf_go(f, 0), TS_DONE);
+        double *loss = tf_values(f, "loss");
+        double *theory = tf_values(f, "theory_loss");
         ck_assert(loss[f->r.layout.nrecords - 1] < 0.5 * loss[0]);
         ck_assert(isnan(theory[0]));
-        teardown(f);
+        tf_free(f);
         f = setup(100, 1.0, 0.0, 0.01, 500, "closed_form");
-        set_choice(f->g, "optimizer", optimizers[k]);
-        ts_grid_point(f->g, 0, 0, f->values, &f->p);
-        ck_assert_int_eq(run(f, 0), TS_FAILED);
-        teardown(f);
+        tf_set_choice(f, "optimizer", optimizers[k]);
+        ck_assert_int_eq(tf_go(f, 0), TS_FAILED);
+        tf_free(f);
     }
 }
 END_TEST
@@ -208,16 +160,15 @@ START_TEST(linear_decay_ends_with_smaller_steps_than_constant)
      * (same base step, every step no larger): its loss is never below the constant run's. */
     fixture *c = setup(100, 1.0, 0.0, 0.5, 300, "iterate");
     fixture *d = setup(100, 1.0, 0.0, 0.5, 300, "iterate");
-    set_choice(d->g, "schedule", "linear_decay");
-    ts_grid_point(d->g, 0, 0, d->values, &d->p);
-    ck_assert_int_eq(run(c, 0), TS_DONE);
-    ck_assert_int_eq(run(d, 0), TS_DONE);
-    double *lc = ts_recorder_series(&c->r, M_LOSS), *ld = ts_recorder_series(&d->r, M_LOSS);
+    tf_set_choice(d, "schedule", "linear_decay");
+    ck_assert_int_eq(tf_go(c, 0), TS_DONE);
+    ck_assert_int_eq(tf_go(d, 0), TS_DONE);
+    double *lc = tf_values(c, "loss"), *ld = tf_values(d, "loss");
     ck_assert(lc[0] == ld[0]);
     for (size_t k = 1; k < c->r.layout.nrecords; k++) ck_assert(ld[k] >= lc[k]);
     ck_assert(ld[c->r.layout.nrecords - 1] > lc[c->r.layout.nrecords - 1]);
-    teardown(c);
-    teardown(d);
+    tf_free(c);
+    tf_free(d);
 }
 END_TEST
 

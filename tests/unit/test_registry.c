@@ -38,10 +38,14 @@ START_TEST(validation_rejects_bad_declarations)
         {.name = "loss", .kind = TS_SERIES, .unit = "", .doc = "l"}, {0}};
     static const ts_metric_def bad_dim[] = {
         {.name = "m", .kind = TS_SCALAR, .unit = "", .doc = "m", .dims = {"nope"}}, {0}};
-    ts_experiment x = {.name = "bad", .summary = "s", .reference = "r", .params = out_of_range,
+    ts_experiment x = {.name = "bad", .summary = "s", .reference = "r", .params = no_steps,
                        .metrics = bad_dim + 1, .cost = no_cost, .memory = no_memory,
                        .run = no_run};
     ts_error err;
+    ck_assert_int_ne(ts_experiment_validate(&x, &err), TS_OK);
+    ck_assert_ptr_nonnull(strstr(err.msg, "blow-up"));
+    x.blowup = (ts_blowup){.quantity = "the loss", .bound = 1e6, .relative = 1};
+    x.params = out_of_range;
     ck_assert_int_ne(ts_experiment_validate(&x, &err), TS_OK);
     ck_assert_ptr_nonnull(strstr(err.msg, "dim"));
     x.params = no_steps;
