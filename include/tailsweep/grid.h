@@ -68,6 +68,11 @@ void ts_grid_sha256(const ts_grid *g, char hex[65]);
  * TS_EUSAGE with a message naming the point's axis values. */
 int ts_grid_check_points(const ts_grid *g, ts_error *err);
 
+/* The layout of every run's values in the journal and the archive: point 0's, except that an
+ * extra dimension sized by a swept integer parameter takes that parameter's largest value (runs
+ * of smaller ones are padded with NaN, ts_layout_pad). The record count never varies. */
+int ts_grid_layout(const ts_grid *g, ts_layout *l, ts_error *err);
+
 /* Totals over every run, for `plan`: sum of experiment->cost, and the largest memory of a run. */
 double ts_grid_total_cost(const ts_grid *g);
 size_t ts_grid_peak_memory(const ts_grid *g);

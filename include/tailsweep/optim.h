@@ -44,6 +44,8 @@ const char *ts_optim_name(ts_optim_kind kind);
 /* TS_EUSAGE for beta outside [0, 1), epsilon < 0, momentum outside [0, 1) (or > 0 with Adam),
  * weight_decay < 0; TS_ERUNTIME out of memory. */
 int ts_optim_init(ts_optim *o, const ts_optim_config *cfg, size_t n, ts_error *err);
+/* The same checks without allocating (for an experiment's check hook). */
+int ts_optim_config_check(const ts_optim_config *cfg, ts_error *err);
 void ts_optim_free(ts_optim *o);
 /* Back to the state before the first step (moments and momentum 0, t = 0). */
 void ts_optim_reset(ts_optim *o);

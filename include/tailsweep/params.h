@@ -60,9 +60,12 @@ typedef struct ts_metric_def {
     ts_metric_kind kind; /* TS_SERIES: one value per record time; TS_SCALAR: one per run */
     const char *unit;
     const char *doc;
-    /* Extra dimensions, each named after the parameter that sizes it: a TS_REAL_LIST parameter
-     * (its values become the coordinate) or a TS_INT parameter n (coordinate 0..n-1).
-     * Such a parameter cannot be a sweep axis. NULL-terminated. */
+    /* Extra dimensions, each sized by a parameter: a TS_REAL_LIST parameter (its values become
+     * the coordinate) or a TS_INT parameter n (coordinate 0..n-1). An entry is the parameter's
+     * name, which then names the dimension too, or "NAME:PARAM", a dimension called NAME sized
+     * by PARAM (so that two dimensions may share a size: self_overlap [neuron, neuron2]). A
+     * TS_INT one may be swept: the archive's dimension has the largest size and shorter runs
+     * are padded with NaN. NULL-terminated. */
     const char *dims[TS_MAX_EXTRA_DIMS + 1];
     /* For a theory overlay: the name of the simulated metric it predicts; NULL otherwise. */
     const char *theory_for;
@@ -96,6 +99,10 @@ size_t ts_param_count(const ts_param_def *defs);
 size_t ts_metric_count(const ts_metric_def *defs);
 /* Index of a metric by name, or -1. */
 int ts_metric_index(const ts_metric_def *defs, const char *name);
+/* An extra dimension's entry ("NAME" or "NAME:PARAM"): the parameter that sizes it, and the
+ * length of its name (the entry up to the colon). */
+const char *ts_dim_param(const char *dim);
+size_t ts_dim_name_len(const char *dim);
 /* Index of `choice` in def->choices, or -1. */
 int ts_param_choice_index(const ts_param_def *def, const char *choice);
 /* Name of choice number e (into buf, which must hold 64 bytes); returns buf. */

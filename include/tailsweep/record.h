@@ -29,10 +29,17 @@ typedef struct ts_layout {
     size_t total;      /* values per run */
     size_t *offset;    /* [nmetrics] */
     size_t *extent;    /* [nmetrics] product of extra dims */
+    size_t (*shape)[TS_MAX_EXTRA_DIMS]; /* [nmetrics]: each extra dimension's size, 1 beyond */
 } ts_layout;
 
 int ts_layout_init(ts_layout *l, const struct ts_experiment *x, const ts_point *p, ts_error *err);
 void ts_layout_free(ts_layout *l);
+/* Whether a run's layout is the archive's (the same shapes), so no padding is needed. */
+int ts_layout_same(const ts_layout *a, const ts_layout *b);
+/* A run's values in its own layout `from`, copied into the larger layout `to` of the same
+ * experiment (every extra dimension at least as large, the same records), NaN elsewhere: how a
+ * run whose swept parameter sizes an extra dimension enters a rectangular archive. */
+void ts_layout_pad(const ts_layout *from, const ts_layout *to, const double *src, double *dst);
 
 typedef struct ts_recorder {
     ts_layout layout;

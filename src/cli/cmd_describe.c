@@ -37,10 +37,14 @@ static void describe_param(const ts_param_def *def)
 
 static void describe_metric(const ts_metric_def *m)
 {
-    char dims[128] = "";
+    char dims[160] = "";
     for (int d = 0; d < TS_MAX_EXTRA_DIMS && m->dims[d]; d++) {
-        strncat(dims, d ? ", " : "[", sizeof dims - strlen(dims) - 1);
-        strncat(dims, m->dims[d], sizeof dims - strlen(dims) - 1);
+        size_t used = strlen(dims);
+        /* "neuron:hidden" reads "neuron (hidden)": the dimension, and what sizes it */
+        const char *dim = m->dims[d], *sizer = ts_dim_param(dim);
+        snprintf(dims + used, sizeof dims - used, "%s%.*s%s%s%s", d ? ", " : "[",
+                 (int)ts_dim_name_len(dim), dim, sizer != dim ? " (" : "",
+                 sizer != dim ? sizer : "", sizer != dim ? ")" : "");
     }
     if (dims[0]) strncat(dims, "]", sizeof dims - strlen(dims) - 1);
     char theory[96] = "";

@@ -135,15 +135,11 @@ int ts_cmd_status(int argc, char **argv)
     int rc = ts_parts_check(parts, canonical, &err);
     if (rc == TS_OK) {
         ts_layout layout;
-        ts_value *values = malloc(spec->grid->nparams * sizeof *values + 1);
-        ts_point p;
-        ts_grid_point(spec->grid, 0, 0, values, &p);
-        rc = ts_layout_init(&layout, spec->grid->experiment, &p, &err);
+        rc = ts_grid_layout(spec->grid, &layout, &err);
         if (rc == TS_OK) {
             rc = ts_parts_scan(parts, sha, ts_grid_items(spec->grid), layout.total, &idx, &err);
             ts_layout_free(&layout);
         }
-        free(values);
     }
     if (rc == TS_OK) {
         report(spec, output, parts, &idx);

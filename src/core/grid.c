@@ -217,6 +217,42 @@ size_t ts_grid_peak_memory(const ts_grid *g)
     return peak;
 }
 
+/* Whether parameter k sizes an extra dimension of some metric. */
+static int sizes_a_dimension(const ts_experiment *x, int k)
+{
+    for (const ts_metric_def *m = x->metrics; m->name; m++)
+        for (int d = 0; d < TS_MAX_EXTRA_DIMS && m->dims[d]; d++)
+            if (strcmp(ts_dim_param(m->dims[d]), x->params[k].name) == 0) return 1;
+    return 0;
+}
+
+/* The largest value a swept integer parameter takes on its axis. */
+static int64_t axis_max(const ts_grid *g, int k)
+{
+    const ts_axis *ax = &g->axes[ts_grid_axis_of(g, k)];
+    size_t j = 0;
+    while (ax->param[j] != k) j++;
+    int64_t top = ax->values[j * ax->size].i;
+    for (size_t v = 1; v < ax->size; v++)
+        if (ax->values[j * ax->size + v].i > top) top = ax->values[j * ax->size + v].i;
+    return top;
+}
+
+int ts_grid_layout(const ts_grid *g, ts_layout *l, ts_error *err)
+{
+    ts_value *values = malloc(g->nparams * sizeof *values + 1);
+    if (!values) return ts_error_set(err, TS_ERUNTIME, "out of memory");
+    ts_point p;
+    ts_grid_point(g, 0, 0, values, &p);
+    for (size_t k = 0; k < g->nparams; k++)
+        if (values[k].type == TS_INT && ts_grid_axis_of(g, (int)k) >= 0 &&
+            sizes_a_dimension(g->experiment, (int)k))
+            values[k].i = axis_max(g, (int)k);
+    int rc = ts_layout_init(l, g->experiment, &p, err);
+    free(values);
+    return rc;
+}
+
 /* "dim=100, mode=exact": the axis values that single out point p. */
 static void describe_point(const ts_grid *g, const ts_value *values, char *buf, size_t cap)
 {

@@ -34,6 +34,18 @@ int ts_metric_index(const ts_metric_def *defs, const char *name)
     return -1;
 }
 
+const char *ts_dim_param(const char *dim)
+{
+    const char *colon = strchr(dim, ':');
+    return colon ? colon + 1 : dim;
+}
+
+size_t ts_dim_name_len(const char *dim)
+{
+    const char *colon = strchr(dim, ':');
+    return colon ? (size_t)(colon - dim) : strlen(dim);
+}
+
 /* Choices are one '|'-separated string, so a declaration states them once, readable as is. */
 int ts_param_choice_index(const ts_param_def *def, const char *choice)
 {

@@ -42,12 +42,17 @@ int ts_record_times(ts_record_rule rule, int64_t steps, int64_t *times, ts_error
     return TS_OK;
 }
 
-static size_t extra_extent(const ts_metric_def *m, const ts_point *p)
+/* The sizes of metric m's extra dimensions at point p (1 beyond the last); their product. */
+static size_t extra_shape(const ts_metric_def *m, const ts_point *p,
+                          size_t shape[TS_MAX_EXTRA_DIMS])
 {
     size_t extent = 1;
-    for (int d = 0; d < TS_MAX_EXTRA_DIMS && m->dims[d]; d++) {
-        const ts_value *v = ts_point_value(p, m->dims[d]);
-        extent *= v->type == TS_REAL_LIST ? v->n : (size_t)v->i;
+    for (int d = 0; d < TS_MAX_EXTRA_DIMS; d++) {
+        shape[d] = 1;
+        if (!m->dims[d]) continue;
+        const ts_value *v = ts_point_value(p, ts_dim_param(m->dims[d]));
+        shape[d] = v->type == TS_REAL_LIST ? v->n : (size_t)v->i;
+        extent *= shape[d];
     }
     return extent;
 }
@@ -58,7 +63,8 @@ int ts_layout_init(ts_layout *l, const ts_experiment *x, const ts_point *p, ts_e
     l->nmetrics = ts_metric_count(x->metrics);
     l->offset = calloc(l->nmetrics + 1, sizeof *l->offset);
     l->extent = calloc(l->nmetrics + 1, sizeof *l->extent);
-    if (!l->offset || !l->extent) {
+    l->shape = calloc(l->nmetrics + 1, sizeof *l->shape);
+    if (!l->offset || !l->extent || !l->shape) {
         ts_layout_free(l);
         return ts_error_set(err, TS_ERUNTIME, "out of memory");
     }
@@ -67,16 +73,53 @@ int ts_layout_init(ts_layout *l, const ts_experiment *x, const ts_point *p, ts_e
     for (size_t m = 0; m < l->nmetrics; m++) {
         const ts_metric_def *def = &x->metrics[m];
         l->offset[m] = l->total;
-        l->extent[m] = extra_extent(def, p);
+        l->extent[m] = extra_shape(def, p, l->shape[m]);
         l->total += l->extent[m] * (def->kind == TS_SERIES ? l->nrecords : 1);
     }
     return TS_OK;
+}
+
+int ts_layout_same(const ts_layout *a, const ts_layout *b)
+{
+    if (a->nmetrics != b->nmetrics || a->nrecords != b->nrecords || a->total != b->total)
+        return 0;
+    for (size_t m = 0; m < a->nmetrics; m++)
+        for (int d = 0; d < TS_MAX_EXTRA_DIMS; d++)
+            if (a->shape[m][d] != b->shape[m][d]) return 0;
+    return 1;
+}
+
+/* Values per extra multi-index of metric m: the record count for a series, 1 for a scalar. */
+static size_t inner_size(const ts_layout *l, size_t m)
+{
+    size_t end = m + 1 < l->nmetrics ? l->offset[m + 1] : l->total;
+    return l->extent[m] ? (end - l->offset[m]) / l->extent[m] : 0;
+}
+
+_Static_assert(TS_MAX_EXTRA_DIMS == 3, "ts_layout_pad walks three extra dimensions");
+
+/* Row-major [d0, d1, d2, inner] in both layouts: each run of `inner` values is copied to the
+ * same multi-index in the larger shape. */
+void ts_layout_pad(const ts_layout *from, const ts_layout *to, const double *src, double *dst)
+{
+    for (size_t k = 0; k < to->total; k++) dst[k] = NAN;
+    for (size_t m = 0; m < from->nmetrics; m++) {
+        const size_t *fs = from->shape[m], *ts = to->shape[m], inner = inner_size(from, m);
+        for (size_t i = 0; i < fs[0]; i++)
+            for (size_t j = 0; j < fs[1]; j++)
+                for (size_t k = 0; k < fs[2]; k++) {
+                    size_t a = (i * fs[1] + j) * fs[2] + k, b = (i * ts[1] + j) * ts[2] + k;
+                    memcpy(dst + to->offset[m] + b * inner, src + from->offset[m] + a * inner,
+                           inner * sizeof *dst);
+                }
+    }
 }
 
 void ts_layout_free(ts_layout *l)
 {
     free(l->offset);
     free(l->extent);
+    free(l->shape);
     memset(l, 0, sizeof *l);
 }
 

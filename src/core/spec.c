@@ -224,10 +224,13 @@ static int check_sweepable(spec_parser *sp, int idx, const yaml_node_t *key, con
     if (def->type == TS_RECORD)
         return spec_fail(sp, key, "%s: %s is a record rule and cannot be swept; set it under "
                          "params", path, def->name);
+    /* A dimension named after the parameter itself would clash with the axis's coordinate of
+     * the same name; one with a name of its own ("neuron:hidden") is padded to the largest size
+     * (ts_grid_layout). */
     for (const ts_metric_def *m = sp->x->metrics; m && m->name; m++)
         for (size_t d = 0; d < TS_MAX_EXTRA_DIMS && m->dims[d]; d++)
             if (!strcmp(m->dims[d], def->name))
-                return spec_fail(sp, key, "%s: %s cannot be swept: it sizes the extra dimension of "
+                return spec_fail(sp, key, "%s: %s cannot be swept: it is the extra dimension of "
                                  "metric %s; set it under params", path, def->name, m->name);
     return TS_OK;
 }

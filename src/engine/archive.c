@@ -141,7 +141,8 @@ static int find_extra(const archive *a, const char *name)
     return -1;
 }
 
-/* The metrics' extra dimensions, each once, in order of first use. */
+/* The metrics' extra dimensions, each once (by name), in order of first use, with the sizes of
+ * the journal's layout. */
 static int plan_extra_dims(archive *a, ts_error *err)
 {
     a->extra = alloc_array(a->nmetrics * TS_MAX_EXTRA_DIMS, sizeof *a->extra);
@@ -151,40 +152,33 @@ static int plan_extra_dims(archive *a, ts_error *err)
         return ts_error_set(err, TS_ERUNTIME, "out of memory");
     for (size_t m = 0; m < a->nmetrics; m++) {
         const ts_metric_def *md = &a->x->metrics[m];
-        hsize_t extent = 1;
         for (int d = 0; d < TS_MAX_EXTRA_DIMS && md->dims[d]; d++) {
-            int e = find_extra(a, md->dims[d]);
+            char name[TS_NAME_MAX];
+            snprintf(name, sizeof name, "%.*s", (int)ts_dim_name_len(md->dims[d]), md->dims[d]);
+            hsize_t size = a->layout.shape[m][d];
+            int e = find_extra(a, name);
+            if (e >= 0 && a->extra[e].size != size)
+                return ts_error_set(err, TS_ERUNTIME, "metric %s: dimension %s has size %llu "
+                                    "here and %llu in an earlier metric", md->name, name,
+                                    (unsigned long long)size,
+                                    (unsigned long long)a->extra[e].size);
             if (e < 0) {
-                int p = ts_param_index(a->x->params, md->dims[d]);
+                int p = ts_param_index(a->x->params, ts_dim_param(md->dims[d]));
                 if (p < 0 || (a->x->params[p].type != TS_INT &&
                               a->x->params[p].type != TS_REAL_LIST))
                     return ts_error_set(err, TS_EUSAGE,
-                                        "metric %s: extra dimension %s is not a list or integer "
-                                        "parameter",
+                                        "metric %s: extra dimension %s is not sized by a list or "
+                                        "integer parameter",
                                         md->name, md->dims[d]);
-                if (ts_grid_axis_of(a->g, p) >= 0)
-                    return ts_error_set(err, TS_EUSAGE,
-                                        "metric %s: its dimension %s cannot be a sweep axis",
-                                        md->name, md->dims[d]);
-                const ts_value *v = &a->g->base[p];
-                hsize_t size = a->x->params[p].type == TS_REAL_LIST ? v->n
-                               : v->i > 0                           ? (hsize_t)v->i
-                                                                    : 0;
                 if (size == 0)
                     return ts_error_set(err, TS_EUSAGE, "metric %s: dimension %s is empty",
-                                        md->name, md->dims[d]);
+                                        md->name, name);
                 e = (int)a->nextra++;
-                a->extra[e] = (extra_dim){md->dims[d], p, size, H5I_INVALID_HID};
+                a->extra[e] = (extra_dim){.param = p, .size = size, .scale = H5I_INVALID_HID};
+                snprintf(a->extra[e].name, sizeof a->extra[e].name, "%s", name);
             }
             a->metric_extra[m][a->metric_nextra[m]++] = (size_t)e;
-            extent *= a->extra[e].size;
         }
-        if (extent != a->layout.extent[m])
-            return ts_error_set(err, TS_ERUNTIME,
-                                "metric %s: %llu values per record in the layout, %llu in its "
-                                "dimensions",
-                                md->name, (unsigned long long)a->layout.extent[m],
-                                (unsigned long long)extent);
     }
     return TS_OK;
 }
@@ -242,14 +236,10 @@ static char *join_names(const archive *a, int with_iteration)
 
 static int plan(archive *a, ts_error *err)
 {
-    ts_value *values = alloc_array(a->g->nparams, sizeof *values);
-    if (!values) return ts_error_set(err, TS_ERUNTIME, "out of memory");
-    ts_point p;
-    ts_grid_point(a->g, 0, 0, values, &p);
-    /* Extra dimensions come from parameters that cannot be swept, and the record count is the
-     * same at every point (plan_times), so point 0's layout is every run's. */
-    int rc = ts_layout_init(&a->layout, a->x, &p, err);
-    free(values);
+    /* Every run's values in the journal's layout: an extra dimension sized by a swept
+     * parameter has its largest size, and the record count is the same at every point
+     * (plan_times). */
+    int rc = ts_grid_layout(a->g, &a->layout, err);
     if (rc) return rc;
     a->nmetrics = a->layout.nmetrics;
     a->nrecords = a->layout.nrecords;

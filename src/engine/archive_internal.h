@@ -12,13 +12,14 @@
 #include <mpi.h>
 
 #include "tailsweep/archive.h"
+#include "tailsweep/grid.h"
 #include "tailsweep/record.h"
 
 #define MAX_DIMS 64
 
 typedef struct extra_dim {
-    const char *name; /* the parameter's name, which is also the dimension's */
-    int param;
+    char name[TS_NAME_MAX]; /* the dimension's name (the sizing parameter's, or its own) */
+    int param;              /* the parameter that sizes it */
     hsize_t size;
     hid_t scale;
 } extra_dim;

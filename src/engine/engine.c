@@ -45,17 +45,10 @@ static int agree_status(MPI_Comm comm, int rc, ts_error *err)
 
 static size_t values_per_run(const ts_grid *g, ts_error *err)
 {
-    ts_value *values = malloc(g->nparams * sizeof *values + 1);
-    if (!values) return 0;
-    ts_point p;
-    ts_grid_point(g, 0, 0, values, &p);
     ts_layout l;
-    size_t total = 0;
-    if (ts_layout_init(&l, g->experiment, &p, err) == TS_OK) {
-        total = l.total;
-        ts_layout_free(&l);
-    }
-    free(values);
+    if (ts_grid_layout(g, &l, err) != TS_OK) return 0;
+    size_t total = l.total;
+    ts_layout_free(&l);
     return total;
 }
 
@@ -134,6 +127,8 @@ typedef struct runner {
     double sync_seconds;
     int rank;
     char host[TS_HOST_MAX];
+    ts_layout layout; /* every run's values in the journal (ts_grid_layout) */
+    double *padded;   /* [layout.total]: a run of a smaller shape, padded with NaN */
 } runner;
 
 static int journal(runner *r, ts_run_record *rec, ts_error *err)
@@ -174,6 +169,11 @@ static ts_status run_one(runner *r, uint64_t item, ts_error *err)
                  run_err.msg[0] ? run_err.msg : "failed");
     rec.values = recorder.values;
     rec.nvalues = recorder.layout.total;
+    if (!ts_layout_same(&recorder.layout, &r->layout)) { /* also a recorder that failed */
+        ts_layout_pad(&recorder.layout, &r->layout, recorder.values, r->padded);
+        rec.values = r->padded;
+        rec.nvalues = r->layout.total;
+    }
     int rc = journal(r, &rec, err);
     ts_recorder_free(&recorder);
     return rc == TS_OK ? rec.status : (ts_status)-1;
@@ -302,6 +302,9 @@ int ts_engine_run(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt,
     host_and_vector_math(r.host);
     if (!parts || !finished || !r.rng || !r.values)
         rc = ts_error_set(err, TS_ERUNTIME, "out of memory");
+    if (rc == TS_OK) rc = ts_grid_layout(g, &r.layout, err);
+    if (rc == TS_OK && !(r.padded = malloc((r.layout.total + 1) * sizeof *r.padded)))
+        rc = ts_error_set(err, TS_ERUNTIME, "out of memory");
     rc = agree_status(comm, rc, err);
 
     ts_progress progress = {.total = nitems};
@@ -356,6 +359,8 @@ int ts_engine_run(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt,
     free(finished);
     free(parts);
     free(r.values);
+    free(r.padded);
+    ts_layout_free(&r.layout);
     if (r.rng) gsl_rng_free(r.rng);
     return rc;
 }

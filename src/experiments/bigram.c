@@ -178,6 +178,7 @@ static int check(const ts_point *p, ts_error *err)
     ts_schedule sched; /* the step's base value does not change the schedule's shape */
     if (ts_schedule_of(p, 1.0, ts_point_int(p, "steps"), &sched, err)) return TS_EUSAGE;
     ts_optim_config optim = ts_optim_config_of(p);
+    if (ts_optim_config_check(&optim, err)) return TS_EUSAGE;
     int plain = optim.momentum == 0 && optim.weight_decay == 0;
     if (ts_point_is(p, "mode", "sampled") && !plain)
         return ts_error_set(err, TS_EUSAGE,

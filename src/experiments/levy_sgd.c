@@ -1,7 +1,7 @@
 /* Heavy-tailed SGD: gradient descent with alpha-stable Levy noise and its generalisation gap
  * (Dupuis & Viallard, arXiv:2312.00427; PAPERS.md section 3). The Euler scheme
  *   W_{k+1} = W_k - eta_k grad V_S(W_k) + sigma eta_k^(1/alpha) L_k,
- *   V_S = empirical risk + weight_decay/2 ||W||^2,
+ *   V_S = empirical risk + weight_decay/2 ||W||^2 (the shared optimizers' coupled weight decay),
  * runs alongside the "expected dynamics" Wbar, driven by the population risk with the same noise
  * draws L_k (synchronous coupling): ||W_t - Wbar_t|| is the paper's decoupling term.
  *
@@ -17,7 +17,9 @@
  * With `population: exact` these population risks and gradients are used as they are; with
  * `population: test_set` both are estimated on a fresh test set of n_test samples drawn once per
  * run (the expected dynamics then follow the test set's gradient). The empirical risk and its
- * gradient X^T l'(X w) / n cost O(nd) through CBLAS, never forming S.
+ * gradient X^T l'(X w) / n cost O(nd) through the BLAS (risk.h), never forming S. Both dynamics
+ * step with the point's optimizer (GD by default: (S)GD as the paper; sign and Adam too), as two
+ * blocks of one optimizer state, so that each keeps its own moments.
  * For the squared loss with the exact population, Wbar is the linear recursion Wbar_{k+1} = c Wbar_k + eta w* + s L_k with
  * c = 1 - eta (1 + wd), s = sigma eta^(1/alpha); with a constant step each coordinate of Wbar_T
  * is symmetric alpha-stable around m_T = c^T W0 + eta w* (1 - c^T) / (1 - c) with
@@ -33,12 +35,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <gsl/gsl_blas.h>
-#include <gsl/gsl_matrix.h>
-#include <gsl/gsl_vector.h>
-
+#include "tailsweep/data.h"
 #include "tailsweep/experiment.h"
+#include "tailsweep/linalg.h"
 #include "tailsweep/optim.h"
+#include "tailsweep/risk.h"
 #include "tailsweep/rng.h"
 #include "tailsweep/schedule.h"
 #include "tailsweep/tracker.h"
@@ -71,8 +72,7 @@ static const ts_param_def params[] = {
      .doc = "rotation-invariant alpha-stable vector, or i.i.d. symmetric alpha-stable coordinates"},
     {"step_size", TS_REAL, .def.r = 0.1, .range = "(0, inf)", .unit = "",
      .doc = "base step eta (the schedule scales it)"},
-    {"weight_decay", TS_REAL, .def.r = 0.0, .range = "[0, inf)", .unit = "",
-     .doc = "wd in V_S = empirical risk + wd/2 ||W||^2 (and likewise for the expected dynamics)"},
+    TS_OPTIM_PARAMS("gd"),
     {"init_scale", TS_REAL, .def.r = 1.0, .range = "[0, inf)", .unit = "",
      .doc = "W0 = Wbar0 = init_scale e/||e||, e ~ N(0, I_d): a uniform direction, norm init_scale"},
     {"population", TS_ENUM, .def.e = "exact", .choices = "exact|test_set", .unit = "",
@@ -90,52 +90,48 @@ static const ts_param_def params[] = {
 
 enum {
     M_TRAIN_RISK, M_TEST_RISK, M_GAP, M_DISTANCE, M_EXPECTED_RISK,
-    M_FINAL_GAP, M_SUP_GAP, M_SUP_DISTANCE, M_EXPECTED_CHARFN, M_THEORY_CHARFN
+    M_FINAL_GAP, M_SUP_GAP, M_SUP_DISTANCE, M_EXPECTED_CHARFN, M_THEORY_CHARFN, NMETRICS
 };
 static const ts_metric_def metrics[] = {
-    {.name = "train_risk", .kind = TS_SERIES, .unit = "", .doc = "empirical risk of W_t"},
-    {.name = "test_risk", .kind = TS_SERIES, .unit = "", .doc = "population risk of W_t"},
-    {.name = "gap", .kind = TS_SERIES, .unit = "",
-     .doc = "generalisation gap test_risk - train_risk of W_t"},
-    {.name = "distance", .kind = TS_SERIES, .unit = "",
-     .doc = "decoupling distance ||W_t - Wbar_t|| to the expected dynamics"},
-    {.name = "expected_risk", .kind = TS_SERIES, .unit = "",
-     .doc = "population risk of the expected dynamics Wbar_t"},
-    {.name = "final_gap", .kind = TS_SCALAR, .unit = "", .doc = "gap at t = steps"},
-    {.name = "sup_gap", .kind = TS_SCALAR, .unit = "", .doc = "max over every step t of gap"},
-    {.name = "sup_distance", .kind = TS_SCALAR, .unit = "",
-     .doc = "max over every step t of ||W_t - Wbar_t||"},
-    {.name = "expected_charfn", .kind = TS_SCALAR, .unit = "",
-     .doc = "mean over coordinates k of cos(u Wbar_T,k), per u in charfn_u", .dims = {"charfn_u"}},
-    {.name = "theory_charfn", .kind = TS_SCALAR, .unit = "",
-     .doc = "its law: mean_k cos(u m_T,k) exp(-|u s|^alpha (1 - |c|^(alpha T)) / "
-            "(1 - |c|^alpha)), c = 1 - eta (1 + wd), s = sigma eta^(1/alpha), m_T = c^T W0 + "
-            "eta w* (1 - c^T)/(1 - c) (NaN unless the loss is squared, the population exact and "
-            "the schedule constant without warmup)",
-     .dims = {"charfn_u"}, .theory_for = "expected_charfn"},
-    {0},
+    [M_TRAIN_RISK] = {.name = "train_risk", .kind = TS_SERIES, .unit = "",
+                      .doc = "empirical risk of W_t"},
+    [M_TEST_RISK] = {.name = "test_risk", .kind = TS_SERIES, .unit = "",
+                     .doc = "population risk of W_t"},
+    [M_GAP] = {.name = "gap", .kind = TS_SERIES, .unit = "",
+               .doc = "generalisation gap test_risk - train_risk of W_t"},
+    [M_DISTANCE] = {.name = "distance", .kind = TS_SERIES, .unit = "",
+                    .doc = "decoupling distance ||W_t - Wbar_t|| to the expected dynamics"},
+    [M_EXPECTED_RISK] = {.name = "expected_risk", .kind = TS_SERIES, .unit = "",
+                         .doc = "population risk of the expected dynamics Wbar_t"},
+    [M_FINAL_GAP] = {.name = "final_gap", .kind = TS_SCALAR, .unit = "",
+                     .doc = "gap at t = steps"},
+    [M_SUP_GAP] = {.name = "sup_gap", .kind = TS_SCALAR, .unit = "",
+                   .doc = "max over every step t of gap"},
+    [M_SUP_DISTANCE] = {.name = "sup_distance", .kind = TS_SCALAR, .unit = "",
+                        .doc = "max over every step t of ||W_t - Wbar_t||"},
+    [M_EXPECTED_CHARFN] = {.name = "expected_charfn", .kind = TS_SCALAR, .unit = "",
+                           .doc = "mean over coordinates k of cos(u Wbar_T,k), per u in charfn_u",
+                           .dims = {"charfn_u"}},
+    [M_THEORY_CHARFN] = {
+        .name = "theory_charfn", .kind = TS_SCALAR, .unit = "",
+        .doc = "its law: mean_k cos(u m_T,k) exp(-|u s|^alpha (1 - |c|^(alpha T)) / "
+               "(1 - |c|^alpha)), c = 1 - eta (1 + wd), s = sigma eta^(1/alpha), m_T = c^T W0 + "
+               "eta w* (1 - c^T)/(1 - c) (NaN unless the loss is squared, the population exact, "
+               "the optimizer plain gd (no momentum) and the schedule constant without warmup)",
+        .dims = {"charfn_u"}, .theory_for = "expected_charfn"},
+    [NMETRICS] = {0},
 };
 
 /* The tracker records the series itself (record_series) and watches the training risk; the
  * blow-up rule also guards the two population risks. */
 static const ts_tracked tracked = {-1, -1, -1, -1, -1};
 
-typedef enum { LOSS_SQUARED, LOSS_LOGISTIC } loss_kind;
-
-/* n samples: the inputs X [n x d] row-major, the targets y [n] (0 for the quadratic; for the
- * logistic loss the label is folded into the row, which holds y x: the loss depends on y x only),
- * and res [n], the derivative of the loss in each prediction (scratch of dataset_risk). */
-typedef struct dataset {
-    size_t n;
-    double *x, *y, *res;
-} dataset;
-
 typedef struct problem {
     size_t d;
-    loss_kind loss;
+    ts_loss loss;
     int labelled, exact_population, noisy; /* labelled: linear_regression's y = w*.x + e */
     double weight_decay, sigma, alpha, label_variance;
-    dataset train, test;        /* test.n = 0 with the exact population */
+    ts_dataset train, test;     /* test.n = 0 with the exact population */
     double *target;             /* [d] w* (linear_regression), mu (logistic), 0 (quadratic) */
     double *w, *wbar, *w0;      /* [d] the dynamics, and W0 for the theory */
     double *grad, *grad_bar;    /* [d] the gradients at W and at Wbar */
@@ -146,26 +142,10 @@ typedef struct problem {
     gsl_rng *noise_rng;
 } problem;
 
-static void dataset_free(dataset *s)
-{
-    free(s->x);
-    free(s->y);
-    free(s->res);
-}
-
-static int dataset_alloc(dataset *s, size_t n, size_t d)
-{
-    s->n = n;
-    s->x = malloc(n * d * sizeof *s->x);
-    s->y = calloc(n, sizeof *s->y);
-    s->res = malloc(n * sizeof *s->res);
-    return s->x && s->y && s->res;
-}
-
 static void problem_free(problem *q)
 {
-    dataset_free(&q->train);
-    dataset_free(&q->test);
+    ts_dataset_free(&q->train);
+    ts_dataset_free(&q->test);
     free(q->target);
     free(q->w);
     free(q->wbar);
@@ -182,27 +162,12 @@ static ts_levy_noise noise_kind(const ts_point *p)
     return ts_point_is(p, "noise", "coordinate") ? TS_LEVY_COORDINATE : TS_LEVY_ISOTROPIC;
 }
 
-static double dot(const double *a, const double *b, size_t d)
-{
-    gsl_vector_const_view va = gsl_vector_const_view_array(a, d);
-    gsl_vector_const_view vb = gsl_vector_const_view_array(b, d);
-    double result;
-    gsl_blas_ddot(&va.vector, &vb.vector, &result);
-    return result;
-}
-
-static double norm2(const double *v, size_t d)
-{
-    gsl_vector_const_view view = gsl_vector_const_view_array(v, d);
-    return gsl_blas_dnrm2(&view.vector);
-}
-
 /* v = norm e/||e|| with e Gaussian: a direction with no preferred axis, so that the coordinate
  * and isotropic noises see the same start and teacher. */
 static void random_direction(double *v, size_t d, double norm, gsl_rng *rng)
 {
     ts_gaussian_fill(rng, 1.0, v, d);
-    double length = norm2(v, d);
+    double length = ts_linalg_nrm2(d, v);
     for (size_t k = 0; k < d; k++) v[k] *= length > 0 ? norm / length : 0.0;
 }
 
@@ -216,18 +181,15 @@ static void init_weights(problem *q, double init_scale, gsl_rng *rng)
 /* n samples from the problem's law, from the stream r: Gaussian inputs, then
  *   linear_regression  y = X w* + e, e ~ N(0, label_noise^2);
  *   logistic           rows y x = mu + z (y x ~ N(mu, I) whatever y, so no label is drawn). */
-static void draw_dataset(problem *q, dataset *s, gsl_rng *r)
+static void draw_dataset(problem *q, ts_dataset *s, gsl_rng *r)
 {
     ts_gaussian_fill(r, 1.0, s->x, s->n * q->d);
-    if (q->loss == LOSS_LOGISTIC) {
+    if (q->loss == TS_LOSS_LOGISTIC) {
         for (size_t i = 0; i < s->n; i++)
             for (size_t k = 0; k < q->d; k++) s->x[i * q->d + k] += q->target[k];
     } else if (q->labelled) {
-        gsl_matrix_const_view x = gsl_matrix_const_view_array(s->x, s->n, q->d);
-        gsl_vector_const_view wstar = gsl_vector_const_view_array(q->target, q->d);
-        gsl_vector_view y = gsl_vector_view_array(s->y, s->n);
         ts_gaussian_fill(r, sqrt(q->label_variance), s->y, s->n);
-        gsl_blas_dgemv(CblasNoTrans, 1.0, &x.matrix, &wstar.vector, 1.0, &y.vector);
+        ts_linalg_gemv(TS_LINALG_N, s->n, q->d, 1.0, s->x, q->d, q->target, 1.0, s->y);
     }
 }
 
@@ -252,9 +214,9 @@ static void read_settings(problem *q, const ts_point *p)
 {
     memset(q, 0, sizeof *q);
     q->d = (size_t)ts_point_int(p, "dim");
-    q->loss = ts_point_is(p, "problem", "logistic") ? LOSS_LOGISTIC : LOSS_SQUARED;
+    q->loss = ts_point_is(p, "problem", "logistic") ? TS_LOSS_LOGISTIC : TS_LOSS_SQUARED;
     q->exact_population = ts_point_is(p, "population", "exact");
-    q->weight_decay = ts_point_real(p, "weight_decay");
+    q->weight_decay = ts_optim_config_of(p).weight_decay;
     q->sigma = ts_point_real(p, "sigma");
     q->alpha = ts_point_real(p, "levy_alpha");
     q->noisy = q->sigma > 0;
@@ -266,8 +228,9 @@ static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *e
 {
     read_settings(q, p);
     size_t d = q->d;
-    int ok = dataset_alloc(&q->train, (size_t)ts_point_int(p, "n_train"), d);
-    if (!q->exact_population) ok &= dataset_alloc(&q->test, (size_t)ts_point_int(p, "n_test"), d);
+    int ok = ts_dataset_init(&q->train, (size_t)ts_point_int(p, "n_train"), d, NULL) == TS_OK;
+    if (!q->exact_population)
+        ok &= ts_dataset_init(&q->test, (size_t)ts_point_int(p, "n_test"), d, NULL) == TS_OK;
     q->target = calloc(d, sizeof *q->target);
     q->w = malloc(d * sizeof *q->w);
     q->wbar = malloc(d * sizeof *q->wbar);
@@ -277,11 +240,11 @@ static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *e
     q->noise_block = noise_block_of(d);
     q->noise_next = q->noise_block;
     q->noise = malloc(q->noise_block * d * sizeof *q->noise);
-    if (q->loss == LOSS_LOGISTIC && q->exact_population)
+    if (q->loss == TS_LOSS_LOGISTIC && q->exact_population)
         q->quadrature = gsl_integration_workspace_alloc(TS_LOGISTIC_QUADRATURE_LIMIT);
     q->noise_rng = ts_rng_new(p->seed, p->index, p->repeat);
     if (!ok || !q->target || !q->w || !q->wbar || !q->w0 || !q->grad || !q->grad_bar || !q->noise ||
-        !q->noise_rng || (q->loss == LOSS_LOGISTIC && q->exact_population && !q->quadrature))
+        !q->noise_rng || (q->loss == TS_LOSS_LOGISTIC && q->exact_population && !q->quadrature))
         return out_of_memory(q, err);
     /* Unit scale: sigma eta_k^(1/alpha) multiplies each draw, since eta_k follows the schedule
      * (and sigma may be 0, which the sampler's scale may not). */
@@ -295,7 +258,7 @@ static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *e
     ts_rng_key(aux, p->seed, p->index, p->repeat, 3);
     if (q->labelled)
         random_direction(q->target, d, ts_point_real(p, "teacher_norm"), aux);
-    else if (q->loss == LOSS_LOGISTIC)
+    else if (q->loss == TS_LOSS_LOGISTIC)
         random_direction(q->target, d, ts_point_real(p, "class_mean"), aux);
     ts_rng_key(aux, p->seed, p->index, p->repeat, 1);
     draw_dataset(q, &q->train, aux);
@@ -307,88 +270,32 @@ static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *e
     return TS_OK;
 }
 
-/* Rows per block of a pass over a data set: a block of 256 KiB stays in the L2 cache between
- * the two matrix-vector products that read it. */
-static size_t rows_per_block(size_t d)
-{
-    size_t rows = ((size_t)1 << 15) / d;
-    return rows < 1 ? 1 : rows;
-}
-
-/* res[0 .. rows) = the loss's derivative in each prediction of w on rows x[0 .. rows), and
- * their summed loss. */
-static double block_loss(const problem *q, const double *x, const double *y, double *res,
-                         size_t rows, const double *w)
-{
-    gsl_matrix_const_view xb = gsl_matrix_const_view_array(x, rows, q->d);
-    gsl_vector_const_view wv = gsl_vector_const_view_array(w, q->d);
-    gsl_vector_view r = gsl_vector_view_array(res, rows);
-    memcpy(res, y, rows * sizeof *res);
-    gsl_blas_dgemv(CblasNoTrans, 1.0, &xb.matrix, &wv.vector, -1.0, &r.vector);
-    double sum = 0;
-    if (q->loss == LOSS_SQUARED) {
-        gsl_blas_ddot(&r.vector, &r.vector, &sum);
-        return 0.5 * sum;
-    }
-    for (size_t i = 0; i < rows; i++) { /* res holds the margins y w.x */
-        sum += ts_softplus(-res[i]);
-        res[i] = -ts_sigmoid(-res[i]);
-    }
-    return sum;
-}
-
-/* grad += X^T res / n over the rows [first, first + rows). */
-static void add_block_gradient(const dataset *s, size_t first, size_t rows, size_t d, double *grad)
-{
-    gsl_matrix_const_view xb = gsl_matrix_const_view_array(s->x + first * d, rows, d);
-    gsl_vector_const_view r = gsl_vector_const_view_array(s->res + first, rows);
-    gsl_vector_view g = gsl_vector_view_array(grad, d);
-    gsl_blas_dgemv(CblasTrans, 1.0 / (double)s->n, &xb.matrix, &r.vector, 1.0, &g.vector);
-}
-
-/* The mean loss of w over the samples and, unless grad is NULL, the gradient of the regularised
- * risk, grad = X^T res / n + wd w. One pass over X in row blocks, each read from memory once for
- * both products: BLAS has no fused X w, X^T r, and the two full passes made a step twice as slow
- * at n d = 10^6. */
-static double dataset_risk(const problem *q, dataset *s, const double *w, double *grad)
-{
-    size_t d = q->d, block = rows_per_block(d);
-    double sum = 0;
-    if (grad)
-        for (size_t k = 0; k < d; k++) grad[k] = q->weight_decay * w[k];
-    for (size_t i = 0; i < s->n; i += block) {
-        size_t rows = s->n - i < block ? s->n - i : block;
-        sum += block_loss(q, s->x + i * d, s->y + i, s->res + i, rows, w);
-        if (grad) add_block_gradient(s, i, rows, d, grad);
-    }
-    return sum / (double)s->n;
-}
-
 /* The population risk of w and, unless grad is NULL, its gradient (with weight decay): exact,
  * or from the test set. */
 static int population_risk(problem *q, const double *w, double *grad, double *risk,
                            ts_error *err)
 {
     if (!q->exact_population) {
-        *risk = dataset_risk(q, &q->test, w, grad);
+        *risk = ts_risk_eval(q->loss, &q->test, w, grad);
         return TS_OK;
     }
-    if (q->loss == LOSS_SQUARED) { /* E 1/2 (w.x - w*.x - e)^2, gradient w - w* + wd w */
+    if (q->loss == TS_LOSS_SQUARED) { /* E 1/2 (w.x - w*.x - e)^2, gradient w - w* */
         double sum = 0;
         for (size_t k = 0; k < q->d; k++) {
             sum += (w[k] - q->target[k]) * (w[k] - q->target[k]);
-            if (grad) grad[k] = (1.0 + q->weight_decay) * w[k] - q->target[k];
+            if (grad) grad[k] = w[k] - q->target[k];
         }
         *risk = 0.5 * (sum + q->label_variance);
         return TS_OK;
     }
     ts_logistic_moments moments;
-    if (ts_logistic_moments_at(dot(w, q->target, q->d), norm2(w, q->d), grad != NULL,
+    if (ts_logistic_moments_at(ts_linalg_dot(q->d, w, q->target), ts_linalg_nrm2(q->d, w),
+                               grad != NULL,
                                q->quadrature, &moments, err))
         return err->code;
     *risk = moments.risk;
-    if (grad) { /* -A mu + B w + wd w (levy_sgd.h) */
-        double a = moments.sigmoid, b = moments.curvature + q->weight_decay;
+    if (grad) { /* -A mu + B w (levy_sgd.h) */
+        double a = moments.sigmoid, b = moments.curvature;
         for (size_t k = 0; k < q->d; k++) grad[k] = b * w[k] - a * q->target[k];
     }
     return TS_OK;
@@ -427,7 +334,7 @@ typedef struct risks {
 /* The risks at step t, and the gradients of both dynamics in the same passes. */
 static int measure(problem *q, risks *now, ts_error *err)
 {
-    now->train = dataset_risk(q, &q->train, q->w, q->grad);
+    now->train = ts_risk_eval(q->loss, &q->train, q->w, q->grad);
     if (population_risk(q, q->w, NULL, &now->test, err) ||
         population_risk(q, q->wbar, q->grad_bar, &now->expected, err))
         return err->code;
@@ -469,8 +376,9 @@ static ts_status iterate(problem *q, const ts_point *p, ts_optim *opt, const ts_
             return TS_DONE;
         }
         double lr = ts_schedule_lr(sched, t);
-        ts_optim_step(opt, q->w, q->grad, lr);
-        ts_optim_step(opt, q->wbar, q->grad_bar, lr);
+        ts_optim_begin(opt); /* W and Wbar: two blocks, each with its own state */
+        ts_optim_update(opt, 0, q->w, q->grad, q->d, lr);
+        ts_optim_update(opt, q->d, q->wbar, q->grad_bar, q->d, lr);
         add_noise(q, lr);
     }
 }
@@ -490,8 +398,10 @@ static void record_charfn(const problem *q, const ts_point *p, ts_recorder *r)
  * with the exact population, and the closed form a constant step. */
 static void record_theory_charfn(const problem *q, const ts_point *p, ts_recorder *r)
 {
-    if (q->loss != LOSS_SQUARED || !q->exact_population) return;
+    if (q->loss != TS_LOSS_SQUARED || !q->exact_population) return;
     if (!ts_point_is(p, "schedule", "constant") || ts_point_real(p, "warmup") != 0) return;
+    ts_optim_config optim = ts_optim_config_of(p);
+    if (optim.kind != TS_OPTIM_GD || optim.momentum != 0) return;
     size_t nu;
     const double *u = ts_point_list(p, "charfn_u", &nu);
     double eta = ts_point_real(p, "step_size"), steps = (double)ts_point_int(p, "steps");
@@ -512,6 +422,8 @@ static void record_theory_charfn(const problem *q, const ts_point *p, ts_recorde
 static int check(const ts_point *p, ts_error *err)
 {
     ts_schedule sched;
+    ts_optim_config optim = ts_optim_config_of(p);
+    if (ts_optim_config_check(&optim, err)) return TS_EUSAGE;
     return ts_schedule_of(p, ts_point_real(p, "step_size"), ts_point_int(p, "steps"), &sched, err);
 }
 
@@ -522,11 +434,9 @@ static ts_status run(const ts_point *p, gsl_rng *rng, ts_recorder *r, ts_error *
         return TS_FAILED;
     problem q;
     if (problem_init(&q, p, rng, err)) return TS_FAILED;
-    /* Plain (S)GD, through the shared optimizer so that there is one update code; GD keeps no
-     * state, so one instance serves both dynamics. */
-    ts_optim_config cfg = {.kind = TS_OPTIM_GD};
+    ts_optim_config cfg = ts_optim_config_of(p);
     ts_optim opt;
-    if (ts_optim_init(&opt, &cfg, q.d, err) != TS_OK) {
+    if (ts_optim_init(&opt, &cfg, 2 * q.d, err) != TS_OK) {
         problem_free(&q);
         return TS_FAILED;
     }
@@ -555,11 +465,16 @@ static double cost(const ts_point *p)
     return d * (n + n_test) + steps * (d * (2.0 * n + 3.0 * n_test + 20.0) + 2e4 * quadrature);
 }
 
+/* The data sets, seven vectors of d, the noise drawn ahead, and the optimizer's state over
+ * both dynamics (Adam: two moments; momentum: one buffer). */
 static size_t memory(const ts_point *p)
 {
     size_t d = (size_t)ts_point_int(p, "dim"), n = (size_t)ts_point_int(p, "n_train");
     size_t n_test = (size_t)test_samples(p);
-    return sizeof(double) * ((n + n_test) * (d + 2) + (7 + noise_block_of(d)) * d);
+    ts_optim_config optim = ts_optim_config_of(p);
+    size_t state = optim.kind == TS_OPTIM_ADAM ? 2 : optim.momentum > 0 ? 1 : 0;
+    return ts_dataset_bytes(n + n_test, d) +
+           sizeof(double) * (7 + noise_block_of(d) + 2 * state) * d;
 }
 
 const ts_experiment ts_experiment_levy_sgd = {

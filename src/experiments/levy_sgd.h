@@ -27,8 +27,7 @@ typedef struct ts_logistic_moments {
 int ts_logistic_moments_at(double m, double s, int with_gradient, gsl_integration_workspace *ws,
                            ts_logistic_moments *out, ts_error *err);
 
-/* softplus(x) = log(1 + e^x) and sigma(x) = 1 / (1 + e^-x), without overflow at any x. */
-double ts_softplus(double x);
-double ts_sigmoid(double x);
+/* softplus and sigma themselves are shared: tailsweep/risk.h. */
+#include "tailsweep/risk.h"
 
 #endif

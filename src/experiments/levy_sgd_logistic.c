@@ -8,17 +8,9 @@
 #include <gsl/gsl_errno.h>
 #include <gsl/gsl_sort.h>
 
+#include "tailsweep/risk.h"
+
 #include "levy_sgd.h"
-
-double ts_softplus(double x)
-{
-    return x > 0 ? x + log1p(exp(-x)) : log1p(exp(x));
-}
-
-double ts_sigmoid(double x)
-{
-    return x >= 0 ? 1.0 / (1.0 + exp(-x)) : exp(x) / (1.0 + exp(x));
-}
 
 static double loss_of_margin(double v) { return ts_softplus(-v); }
 static double sigmoid_of_minus(double v) { return ts_sigmoid(-v); }

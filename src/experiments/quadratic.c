@@ -185,6 +185,8 @@ static int closed_form_applies(const ts_point *p)
 
 static int check(const ts_point *p, ts_error *err)
 {
+    ts_optim_config optim = ts_optim_config_of(p);
+    if (ts_optim_config_check(&optim, err)) return TS_EUSAGE;
     if (ts_point_is(p, "mode", "closed_form") && !closed_form_applies(p))
         return ts_error_set(err, TS_EUSAGE, "mode closed_form needs optimizer gd without "
                                             "momentum or weight_decay and schedule constant "

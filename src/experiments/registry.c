@@ -71,11 +71,22 @@ static int check_metric(const ts_experiment *x, const ts_metric_def *m, ts_error
         return ts_error_set(err, TS_ERUNTIME, "%s: metric %s shadows a parameter", x->name,
                             m->name);
     for (int d = 0; d < TS_MAX_EXTRA_DIMS && m->dims[d]; d++) {
-        int k = ts_param_index(x->params, m->dims[d]);
+        const char *dim = m->dims[d], *sizer = ts_dim_param(dim);
+        int k = ts_param_index(x->params, sizer);
         if (k < 0 || (x->params[k].type != TS_INT && x->params[k].type != TS_REAL_LIST))
             return ts_error_set(err, TS_ERUNTIME,
-                                "%s: metric %s: dimension %s must name an int or list parameter",
-                                x->name, m->name, m->dims[d]);
+                                "%s: metric %s: dimension %s must be sized by an int or list "
+                                "parameter",
+                                x->name, m->name, dim);
+        size_t len = ts_dim_name_len(dim);
+        char name[64];
+        snprintf(name, sizeof name, "%.*s", (int)len, dim);
+        if (sizer != dim && (len == 0 || ts_param_index(x->params, name) >= 0 ||
+                             ts_metric_index(x->metrics, name) >= 0))
+            return ts_error_set(err, TS_ERUNTIME,
+                                "%s: metric %s: dimension %s needs a name that is neither a "
+                                "parameter nor a metric",
+                                x->name, m->name, dim);
     }
     if (m->kind == TS_SERIES) {
         int steps = ts_param_index(x->params, "steps");

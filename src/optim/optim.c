@@ -15,7 +15,7 @@ const char *ts_optim_name(ts_optim_kind kind)
     return (size_t)kind < NKINDS ? optim_names[kind] : "unknown";
 }
 
-static int check_config(const ts_optim_config *cfg, ts_error *err)
+int ts_optim_config_check(const ts_optim_config *cfg, ts_error *err)
 {
     if ((size_t)cfg->kind >= NKINDS)
         return ts_error_set(err, TS_EUSAGE, "unknown optimizer kind %d", (int)cfg->kind);
@@ -45,7 +45,7 @@ static int check_config(const ts_optim_config *cfg, ts_error *err)
 int ts_optim_init(ts_optim *o, const ts_optim_config *cfg, size_t n, ts_error *err)
 {
     memset(o, 0, sizeof *o);
-    int rc = check_config(cfg, err);
+    int rc = ts_optim_config_check(cfg, err);
     if (rc) return rc;
     o->cfg = *cfg;
     o->n = n;

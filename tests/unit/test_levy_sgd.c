@@ -86,6 +86,56 @@ static double stationary_second_moment(const char *noise, int64_t d, int repeats
     return sum / repeats;
 }
 
+START_TEST(noiseless_heavy_ball_expected_dynamics_follows_its_scalar_recursion)
+{
+    /* sigma = 0, heavy ball on the population risk 1/2 ||w||^2 (gradient w): every coordinate of
+     * Wbar is W0's times r_t, r_{t+1} = r_t - eta b_t, b_t = mu b_{t-1} + r_t, r_0 = 1, b_{-1} = 0,
+     * so expected_risk(t) = r_t^2 init_scale^2 / 2. W follows S w with S far from I (n < d): had
+     * the two dynamics shared one momentum buffer, Wbar would not follow the recursion. */
+    const double eta = 0.05, mu = 0.9, init_scale = 2.0;
+    const int64_t steps = 200;
+    fixture *f = tf_new("levy_sgd", SEED);
+    tf_set_int(f, "dim", 30);
+    tf_set_int(f, "n_train", 5);
+    tf_set_real(f, "sigma", 0.0);
+    tf_set_real(f, "step_size", eta);
+    tf_set_real(f, "momentum", mu);
+    tf_set_real(f, "init_scale", init_scale);
+    tf_set_int(f, "steps", steps);
+    tf_set_record(f, TS_RECORD_LINEAR, steps + 1);
+    ck_assert_int_eq(tf_go_ok(f, 0), TS_DONE);
+    const double *expected = tf_values(f, "expected_risk");
+    double r = 1.0, b = 0.0;
+    for (int64_t t = 0; t <= steps; t++) {
+        double closed = 0.5 * r * r * init_scale * init_scale;
+        ck_assert_msg(fabs(expected[t] - closed) <= 1e-11 * (closed + 1e-300) + 1e-300,
+                      "t=%lld: %.17g vs %.17g", (long long)t, expected[t], closed);
+        b = mu * b + r;
+        r -= eta * b;
+    }
+    ck_assert(*tf_values(f, "sup_distance") > 0.01);
+    ck_assert(isnan(tf_values(f, "theory_charfn")[0])); /* its law is plain GD's */
+    tf_free(f);
+}
+END_TEST
+
+START_TEST(adam_runs_both_dynamics_and_momentum_with_adam_is_refused)
+{
+    fixture *f = tf_new("levy_sgd", SEED);
+    tf_set_int(f, "dim", 20);
+    tf_set_choice(f, "optimizer", "adam");
+    tf_set_real(f, "step_size", 0.01);
+    tf_set_int(f, "steps", 100);
+    ck_assert_int_eq(tf_go_ok(f, 0), TS_DONE);
+    ck_assert(tf_last(f, "expected_risk") < tf_values(f, "expected_risk")[0]);
+    tf_set_real(f, "momentum", 0.5);
+    ck_assert_int_eq(tf_go(f, 0), TS_FAILED);
+    ck_assert_ptr_nonnull(strstr(f->err.msg, "momentum"));
+    ck_assert_int_eq(f->g->experiment->check(&f->p, &f->err), TS_EUSAGE);
+    tf_free(f);
+}
+END_TEST
+
 START_TEST(alpha_two_stationary_variance_is_2_sigma2_over_2_minus_eta_for_both_noises)
 {
     /* PAPERS.md section 3: at alpha = 2, L ~ N(0, 2 I), and Wbar_{k+1} = (1 - eta) Wbar_k
@@ -507,6 +557,8 @@ static Suite *levy_sgd_suite(void)
     tcase_set_timeout(tc, 600);
     tcase_add_test(tc, registry_declarations_are_valid);
     tcase_add_test(tc, noiseless_expected_dynamics_is_gd_closed_form);
+    tcase_add_test(tc, noiseless_heavy_ball_expected_dynamics_follows_its_scalar_recursion);
+    tcase_add_test(tc, adam_runs_both_dynamics_and_momentum_with_adam_is_refused);
     tcase_add_test(tc, alpha_two_stationary_variance_is_2_sigma2_over_2_minus_eta_for_both_noises);
     tcase_add_test(tc, stationary_characteristic_function_matches_stable_law_below_alpha_two);
     tcase_add_test(tc, isotropic_noise_has_the_stable_marginal_below_alpha_two);

@@ -88,6 +88,74 @@ START_TEST(layout_sizes_series_scalars_and_extra_dims)
 }
 END_TEST
 
+/* A declared experiment with a width-sized series and a [width, width2] scalar, for padding. */
+static const ts_param_def padded_params[] = {
+    {"width", TS_INT, .def.i = 2, .range = "[1, inf)", .unit = "", .doc = "w"},
+    {"steps", TS_INT, .def.i = 4, .range = "[1, inf)", .unit = "", .doc = "T"},
+    {"record", TS_RECORD, .def.rec = {TS_RECORD_LINEAR, 3}, .unit = "", .doc = "r"},
+    {0},
+};
+static const ts_metric_def padded_metrics[] = {
+    {.name = "a", .kind = TS_SERIES, .unit = "", .doc = "a", .dims = {"unit:width"}},
+    {.name = "b", .kind = TS_SCALAR, .unit = "", .doc = "b",
+     .dims = {"unit:width", "other:width"}},
+    {.name = "c", .kind = TS_SCALAR, .unit = "", .doc = "c"},
+    {0},
+};
+
+START_TEST(a_smaller_run_is_padded_into_the_larger_layout_with_nan)
+{
+    ts_experiment x = {.name = "padded", .params = padded_params, .metrics = padded_metrics};
+    ts_grid *g = ts_grid_new(&x);
+    ts_value values[4];
+    ts_point p;
+    ts_grid_point(g, 0, 0, values, &p);
+    ts_layout small, large;
+    ts_error err;
+    ck_assert_int_eq(ts_layout_init(&small, &x, &p, &err), TS_OK); /* width 2 */
+    values[0].i = 3;
+    ck_assert_int_eq(ts_layout_init(&large, &x, &p, &err), TS_OK); /* width 3 */
+    ck_assert(!ts_layout_same(&small, &large) && ts_layout_same(&large, &large));
+    ck_assert_uint_eq(small.total, 2 * 3 + 2 * 2 + 1);
+    ck_assert_uint_eq(large.total, 3 * 3 + 3 * 3 + 1);
+    ck_assert_uint_eq(large.shape[1][0], 3);
+    ck_assert_uint_eq(large.shape[1][1], 3);
+    ck_assert_uint_eq(large.shape[1][2], 1);
+    double src[11], dst[19];
+    for (int k = 0; k < 11; k++) src[k] = k + 1;
+    ts_layout_pad(&small, &large, src, dst);
+    /* a [unit, record]: rows 0 and 1 copied, row 2 NaN */
+    for (int k = 0; k < 6; k++) ck_assert_double_eq(dst[k], src[k]);
+    for (int k = 6; k < 9; k++) ck_assert(isnan(dst[k]));
+    /* b [unit, other]: src 7 8 / 9 10 lands at (0,0) (0,1) (1,0) (1,1) of a 3 x 3 block */
+    const double *b = dst + 9;
+    ck_assert(b[0] == 7 && b[1] == 8 && isnan(b[2]) && b[3] == 9 && b[4] == 10);
+    ck_assert(isnan(b[5]) && isnan(b[6]) && isnan(b[7]) && isnan(b[8]));
+    ck_assert_double_eq(dst[18], 11); /* c */
+    ts_layout_free(&small);
+    ts_layout_free(&large);
+    ts_grid_free(g);
+}
+END_TEST
+
+START_TEST(the_grid_layout_takes_the_largest_swept_size)
+{
+    ts_experiment x = {.name = "padded", .params = padded_params, .metrics = padded_metrics};
+    ts_grid *g = ts_grid_new(&x);
+    ts_value widths[3] = {
+        {.type = TS_INT, .i = 4}, {.type = TS_INT, .i = 7}, {.type = TS_INT, .i = 1}};
+    int param = 0;
+    ts_error err;
+    ck_assert_int_eq(ts_grid_add_axis(g, "width", 1, &param, widths, 3, 0, &err), TS_OK);
+    ts_layout l;
+    ck_assert_int_eq(ts_grid_layout(g, &l, &err), TS_OK);
+    ck_assert_uint_eq(l.shape[0][0], 7);
+    ck_assert_uint_eq(l.total, 7 * 3 + 7 * 7 + 1);
+    ts_layout_free(&l);
+    ts_grid_free(g);
+}
+END_TEST
+
 int main(void)
 {
     Suite *s = suite_create("record");
@@ -97,6 +165,8 @@ int main(void)
     tcase_add_test(tc, linear_times_are_evenly_spaced);
     tcase_add_test(tc, too_many_records_for_the_steps_is_an_error);
     tcase_add_test(tc, layout_sizes_series_scalars_and_extra_dims);
+    tcase_add_test(tc, a_smaller_run_is_padded_into_the_larger_layout_with_nan);
+    tcase_add_test(tc, the_grid_layout_takes_the_largest_swept_size);
     suite_add_tcase(s, tc);
     return ts_test_run_suite(s);
 }
