@@ -20,6 +20,8 @@ typedef struct ts_axis {
     int *param;             /* [nparams] indices into the experiment's params */
     ts_value *values;       /* [nparams * size]: values[j * size + k] is param j at position k */
     int is_zip;
+    int shared_stream;      /* points that differ only along shared axes share their random
+                             * streams (the spec's shared_streams): common random numbers */
 } ts_axis;
 
 typedef struct ts_grid {
@@ -55,6 +57,9 @@ void ts_grid_point(const ts_grid *g, uint64_t point, uint32_t repeat, ts_value *
                    ts_point *p);
 /* The axis that holds parameter `param`, or -1 (the parameter is fixed). */
 int ts_grid_axis_of(const ts_grid *g, int param);
+/* The stream index of a point (ts_point.stream): its canonical index over the axes that do not
+ * share streams, in the same mixed radix. The canonical index itself when no axis does. */
+uint64_t ts_grid_stream_of(const ts_grid *g, uint64_t point);
 
 /* Canonical text of the resolved sweep: experiment, seed, repeats, every parameter's value
  * (defaults included) and every axis, one item per line, values printed exactly. Two specs that

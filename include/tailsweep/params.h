@@ -79,6 +79,8 @@ typedef struct ts_point {
     const struct ts_experiment *experiment;
     const ts_value *values;
     uint64_t index;  /* canonical grid index of the point (repeats excluded) */
+    uint64_t stream; /* the point's key for its random streams: index, except that points
+                      * differing only along shared_streams axes have the same one */
     uint32_t repeat; /* 0 .. repeats-1 */
     uint64_t seed;   /* the sweep's master seed */
 } ts_point;

@@ -19,6 +19,12 @@ gsl_rng *ts_rng_new(uint64_t seed, uint64_t point, uint64_t repeat);
  * how many draws one use makes never shifts another's. */
 void ts_rng_key(gsl_rng *r, uint64_t seed, uint64_t point, uint64_t repeat, uint64_t substream);
 
+struct ts_point;
+/* The run's stream for substream s of point p: (seed, p->stream, p->repeat, s). Every use of
+ * randomness in a run keys through these two, so that shared_streams (grid.h) reaches it. */
+gsl_rng *ts_rng_new_for(const struct ts_point *p, uint64_t substream);
+void ts_rng_key_for(gsl_rng *r, const struct ts_point *p, uint64_t substream);
+
 /* Next 64 random bits of r. */
 uint64_t ts_rng_u64(gsl_rng *r);
 

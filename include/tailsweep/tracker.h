@@ -54,10 +54,10 @@ typedef struct ts_tracked {
 
 /* Parameters every iterative experiment declares (series need them): the horizon and the record
  * times. Experiments with first hits add TS_EPS_PARAM. */
-#define TS_ITERATION_PARAMS(default_steps, default_records)                                  \
+#define TS_ITERATION_PARAMS(default_steps, record_kind, default_records)                     \
     {"steps", TS_INT, .def.i = default_steps, .range = "[1, inf)", .unit = "iterations",     \
      .doc = "number of steps T (also the horizon of the step-size schedule)"},               \
-    {"record", TS_RECORD, .def.rec = {TS_RECORD_LOG, default_records}, .unit = "",           \
+    {"record", TS_RECORD, .def.rec = {record_kind, default_records}, .unit = "",             \
      .doc = "record times over [0, steps]: {log: N} or {linear: N}"}
 
 #define TS_EPS_PARAM(default_list, default_n, description)                                   \

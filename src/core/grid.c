@@ -72,6 +72,20 @@ int ts_grid_add_axis(ts_grid *g, const char *name, size_t nparams, const int *pa
     return TS_OK;
 }
 
+uint64_t ts_grid_stream_of(const ts_grid *g, uint64_t point)
+{
+    uint64_t stream = 0, radix = 1, rest = point;
+    for (size_t a = g->naxes; a-- > 0;) {
+        const ts_axis *ax = &g->axes[a];
+        uint64_t k = rest % ax->size;
+        rest /= ax->size;
+        if (ax->shared_stream) continue;
+        stream += k * radix;
+        radix *= ax->size;
+    }
+    return stream;
+}
+
 void ts_grid_coords(const ts_grid *g, uint64_t point, size_t *coords)
 {
     /* Mixed radix with the last axis fastest: the archive's row-major order. */
@@ -95,6 +109,7 @@ void ts_grid_point(const ts_grid *g, uint64_t point, uint32_t repeat, ts_value *
     p->experiment = g->experiment;
     p->values = values;
     p->index = point;
+    p->stream = ts_grid_stream_of(g, point);
     p->repeat = repeat;
     p->seed = g->seed;
 }
@@ -173,6 +188,12 @@ char *ts_grid_canonical(const ts_grid *g)
             text_add(&t, "\n");
         }
     }
+    /* only when used, so that the text of every sweep without it stays as it was */
+    for (size_t a = 0; a < g->naxes; a++)
+        if (g->axes[a].shared_stream) {
+            snprintf(line, sizeof line, "shared_streams: %s\n", g->axes[a].name);
+            text_add(&t, line);
+        }
     return t.buf;
 }
 

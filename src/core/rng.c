@@ -7,6 +7,8 @@
  * or on the draws of any other stream. */
 #include "tailsweep/rng.h"
 
+#include "tailsweep/params.h"
+
 #include <string.h>
 
 #include <Random123/philox.h>
@@ -96,6 +98,18 @@ gsl_rng *ts_rng_new(uint64_t seed, uint64_t point, uint64_t repeat)
 void ts_rng_key(gsl_rng *r, uint64_t seed, uint64_t point, uint64_t repeat, uint64_t substream)
 {
     philox_set_key(r->state, seed, point, repeat, substream);
+}
+
+gsl_rng *ts_rng_new_for(const ts_point *p, uint64_t substream)
+{
+    gsl_rng *r = ts_rng_new(p->seed, p->stream, p->repeat);
+    if (r && substream) ts_rng_key(r, p->seed, p->stream, p->repeat, substream);
+    return r;
+}
+
+void ts_rng_key_for(gsl_rng *r, const ts_point *p, uint64_t substream)
+{
+    ts_rng_key(r, p->seed, p->stream, p->repeat, substream);
 }
 
 uint64_t ts_rng_u64(gsl_rng *r)

@@ -17,7 +17,7 @@
 #include "spec_internal.h"
 
 static const char *const top_keys[] = {
-    "experiment", "output", "seed", "repeats", "params", "sweep", "zip", NULL};
+    "experiment", "output", "seed", "repeats", "params", "sweep", "zip", "shared_streams", NULL};
 
 /* ------------------------------------------------------------------ errors */
 
@@ -532,7 +532,36 @@ static int read_top_level(spec_parser *sp, const yaml_node_t *root, top_entry *e
 }
 
 enum { TOP_EXPERIMENT, TOP_OUTPUT, TOP_SEED, TOP_REPEATS, TOP_PARAMS, TOP_SWEEP, TOP_ZIP,
-       TOP_COUNT };
+       TOP_SHARED_STREAMS, TOP_COUNT };
+
+/* shared_streams: [names of swept parameters]: points that differ only along those axes run on
+ * the same random streams (the same data, noise and initialisation), for paired comparisons
+ * (single- vs multi-pass on the same batches). A zip group's parameter shares its whole group. */
+static int parse_shared_streams(spec_parser *sp, const yaml_node_t *n)
+{
+    char buf[96];
+    if (!is_sequence(n))
+        return spec_fail(sp, n, "shared_streams: expected a list of swept parameters, found %s",
+                         spec_describe(n, buf, sizeof buf));
+    for (size_t k = 0; k < sequence_length(n); k++) {
+        const yaml_node_t *item = sequence_item(sp, n, k);
+        int idx, rc;
+        if (!is_scalar(item))
+            return spec_fail(sp, item, "shared_streams[%zu]: expected a parameter name, found %s",
+                             k, spec_describe(item, buf, sizeof buf));
+        if ((rc = lookup_param(sp, item, "shared_streams", &idx))) return rc;
+        int axis = ts_grid_axis_of(sp->grid, idx);
+        if (axis < 0)
+            return spec_fail(sp, item, "shared_streams[%zu]: %s is not swept: only a sweep or zip "
+                             "axis can share its streams", k, text_of(item));
+        if (sp->grid->axes[axis].shared_stream)
+            return spec_fail(sp, item, "shared_streams[%zu]: %s shares its streams already "
+                             "(listed twice, or with another parameter of its zip group)", k,
+                             text_of(item));
+        sp->grid->axes[axis].shared_stream = 1;
+    }
+    return TS_OK;
+}
 
 static int parse_root(spec_parser *sp, const yaml_node_t *root)
 {
@@ -556,6 +585,9 @@ static int parse_root(spec_parser *sp, const yaml_node_t *root)
     if (e[TOP_SWEEP].value && (rc = parse_sweep(sp, e[TOP_SWEEP].value)))
         return rc;
     if (e[TOP_ZIP].value && (rc = parse_zip(sp, e[TOP_ZIP].value)))
+        return rc;
+    if (e[TOP_SHARED_STREAMS].value &&
+        (rc = parse_shared_streams(sp, e[TOP_SHARED_STREAMS].value)))
         return rc;
     return check_record_rules(sp);
 }

@@ -150,7 +150,7 @@ static ts_status run_one(runner *r, uint64_t item, ts_error *err)
     const ts_grid *g = r->grid;
     ts_point p;
     ts_grid_point(g, item / g->repeats, (uint32_t)(item % g->repeats), r->values, &p);
-    ts_rng_key(r->rng, g->seed, p.index, p.repeat, 0);
+    ts_rng_key_for(r->rng, &p, 0);
     ts_run_record rec = {.item = item, .rank = r->rank};
     memcpy(rec.host, r->host, sizeof rec.host);
     ts_recorder recorder;

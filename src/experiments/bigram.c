@@ -42,7 +42,7 @@ static const ts_param_def params[] = {
     {"phi_grid", TS_INT, .def.i = 0, .range = "[0, inf)", .unit = "",
      .doc = "exact sign descent: best phi over this many log-spaced values in [1, d] per "
             "record time (0: off)"},
-    TS_ITERATION_PARAMS(1000, 50),
+    TS_ITERATION_PARAMS(1000, TS_RECORD_LOG, 50),
     TS_EPS_PARAM(default_eps, 3, "relative errors for steps_to_eps"),
     {"permutation", TS_ENUM, .def.e = "independent", .choices = "independent|shared",
      .unit = "", .doc = "rows' conditionals: an independent random permutation each, or one"},

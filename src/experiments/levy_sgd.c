@@ -81,7 +81,7 @@ static const ts_param_def params[] = {
             "samples)"},
     {"n_test", TS_INT, .def.i = 10000, .range = "[1, inf)", .unit = "samples",
      .doc = "population: test_set: the test set's size (drawn once per run)"},
-    TS_ITERATION_PARAMS(1000, 50),
+    TS_ITERATION_PARAMS(1000, TS_RECORD_LOG, 50),
     {"charfn_u", TS_REAL_LIST, .def.list = default_charfn_u, .def.n = 3, .range = "(0, inf)",
      .unit = "", .doc = "arguments u of the empirical characteristic function of Wbar_T"},
     TS_SCHEDULE_PARAMS,
@@ -242,7 +242,7 @@ static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *e
     q->noise = malloc(q->noise_block * d * sizeof *q->noise);
     if (q->loss == TS_LOSS_LOGISTIC && q->exact_population)
         q->quadrature = gsl_integration_workspace_alloc(TS_LOGISTIC_QUADRATURE_LIMIT);
-    q->noise_rng = ts_rng_new(p->seed, p->index, p->repeat);
+    q->noise_rng = ts_rng_new_for(p, 0);
     if (!ok || !q->target || !q->w || !q->wbar || !q->w0 || !q->grad || !q->grad_bar || !q->noise ||
         !q->noise_rng || (q->loss == TS_LOSS_LOGISTIC && q->exact_population && !q->quadrature))
         return out_of_memory(q, err);
@@ -255,18 +255,18 @@ static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *e
     init_weights(q, ts_point_real(p, "init_scale"), rng);
     /* noise_rng is borrowed for the teacher's and the data's substreams, then re-keyed. */
     gsl_rng *aux = q->noise_rng;
-    ts_rng_key(aux, p->seed, p->index, p->repeat, 3);
+    ts_rng_key_for(aux, p, 3);
     if (q->labelled)
         random_direction(q->target, d, ts_point_real(p, "teacher_norm"), aux);
     else if (q->loss == TS_LOSS_LOGISTIC)
         random_direction(q->target, d, ts_point_real(p, "class_mean"), aux);
-    ts_rng_key(aux, p->seed, p->index, p->repeat, 1);
+    ts_rng_key_for(aux, p, 1);
     draw_dataset(q, &q->train, aux);
     if (q->test.n) {
-        ts_rng_key(aux, p->seed, p->index, p->repeat, 4);
+        ts_rng_key_for(aux, p, 4);
         draw_dataset(q, &q->test, aux);
     }
-    ts_rng_key(q->noise_rng, p->seed, p->index, p->repeat, 2);
+    ts_rng_key_for(q->noise_rng, p, 2);
     return TS_OK;
 }
 

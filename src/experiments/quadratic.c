@@ -26,7 +26,7 @@ static const ts_param_def params[] = {
      .doc = "b in w*_k ~ N(0, k^-b)"},
     {"step_size", TS_REAL, .def.r = 1.0, .range = "(0, inf)", .unit = "",
      .doc = "GD step eta; eta > 2 diverges"},
-    TS_ITERATION_PARAMS(1000, 50),
+    TS_ITERATION_PARAMS(1000, TS_RECORD_LOG, 50),
     TS_EPS_PARAM(default_eps, 3, "relative errors f(w_t)/f(w_0) for steps_to_eps"),
     {"mode", TS_ENUM, .def.e = "iterate", .choices = "iterate|closed_form", .unit = "",
      .doc = "iterate the optimizer, or evaluate only GD's closed form (any steps, O(d) per record)"},

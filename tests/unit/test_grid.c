@@ -56,6 +56,32 @@ START_TEST(points_follow_mixed_radix_order_last_axis_fastest)
 }
 END_TEST
 
+START_TEST(shared_axes_leave_the_stream_index)
+{
+    /* axes 3 x 2 x 2 (the zip group last): sharing the middle axis keys point (a, b, c) by
+     * a * 2 + c, whatever b; without sharing, the stream index is the canonical index */
+    ts_grid *g = grid_3x2_zip2();
+    for (uint64_t k = 0; k < g->npoints; k++) ck_assert_uint_eq(ts_grid_stream_of(g, k), k);
+    char *before = ts_grid_canonical(g);
+    g->axes[1].shared_stream = 1;
+    ts_value v[16];
+    ts_point p;
+    for (uint64_t k = 0; k < g->npoints; k++) {
+        size_t c[3];
+        ts_grid_coords(g, k, c);
+        ts_grid_point(g, k, 0, v, &p);
+        ck_assert_uint_eq(p.index, k);
+        ck_assert_uint_eq(p.stream, c[0] * 2 + c[2]);
+    }
+    char *after = ts_grid_canonical(g);
+    ck_assert(strstr(before, "shared_streams") == NULL);
+    ck_assert_ptr_nonnull(strstr(after, "shared_streams: work"));
+    free(before);
+    free(after);
+    ts_grid_free(g);
+}
+END_TEST
+
 START_TEST(canonical_text_changes_with_every_ingredient)
 {
     ts_grid *a = grid_3x2_zip2(), *b = grid_3x2_zip2();
@@ -101,6 +127,7 @@ int main(void)
     Suite *s = suite_create("grid");
     TCase *tc = tcase_create("grid");
     tcase_add_test(tc, points_follow_mixed_radix_order_last_axis_fastest);
+    tcase_add_test(tc, shared_axes_leave_the_stream_index);
     tcase_add_test(tc, canonical_text_changes_with_every_ingredient);
     tcase_add_test(tc, total_cost_sums_every_run);
     suite_add_tcase(s, tc);

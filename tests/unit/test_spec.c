@@ -491,6 +491,15 @@ static const bad_case bad[] = {
      {"zip[1].dim", "already set under zip[0] at line 4"}},
     {HEAD "sweep:\n  eps: [0.1, 0.2]\n", 4, 3, {"sweep.eps", "cannot be swept"}},
     {HEAD "sweep:\n  record: [{log: 2}]\n", 4, 3, {"sweep.record", "cannot be swept"}},
+    /* shared streams */
+    {HEAD "sweep:\n  dim: [1, 2]\nshared_streams: [steps]\n", 5, 18,
+     {"shared_streams[0]", "steps is not swept"}},
+    {HEAD "sweep:\n  dim: [1, 2]\nshared_streams: [dim, dim]\n", 5, 23,
+     {"shared_streams[1]", "already"}},
+    {HEAD "sweep:\n  dim: [1, 2]\nshared_streams: dim\n", 5, 17,
+     {"shared_streams", "expected a list"}},
+    {HEAD "sweep:\n  dim: [1, 2]\nshared_streams: [dimm]\n", 5, 18,
+     {"unknown parameter \"dimm\"", "did you mean"}},
     /* zip groups */
     {HEAD "zip:\n  - {dim: [1, 2], steps: [10, 20, 30]}\n", 4, 5,
      {"zip[0]", "dim with 2 values", "steps with 3"}},

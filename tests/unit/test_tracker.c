@@ -10,7 +10,7 @@
 
 static const double eps_list[] = {0.5, 0.1};
 static const ts_param_def params[] = {
-    TS_ITERATION_PARAMS(10, 4),
+    TS_ITERATION_PARAMS(10, TS_RECORD_LOG, 4),
     TS_EPS_PARAM(eps_list, 2, "relative values for the first hits"),
     {0},
 };
@@ -143,7 +143,7 @@ END_TEST
 
 START_TEST(first_hits_without_an_eps_parameter_are_refused)
 {
-    static const ts_param_def no_eps[] = {TS_ITERATION_PARAMS(10, 4), {0}};
+    static const ts_param_def no_eps[] = {TS_ITERATION_PARAMS(10, TS_RECORD_LOG, 4), {0}};
     ts_experiment x = {.name = "no_eps", .params = no_eps, .metrics = metrics, .blowup = loose};
     ts_grid *g = ts_grid_new(&x);
     ts_value values[4];
