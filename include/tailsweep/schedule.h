@@ -4,6 +4,7 @@
  *   linear_decay  shape = 1 - t/T                       (worst-case optimal last iterate)
  *   cosine        shape = (1 + cos(pi t/T)) / 2
  *   step          shape = factor^(number of milestones m with t >= m T), milestones as fractions
+ *   table         shape = table[t], a per-step table the run computes (ts_schedule_table)
  * and an optional linear warmup over the first `warmup` fraction of the run:
  *   warmup(t) = (t + 1) / (warmup T) while t < warmup T, then 1; the decay shapes then run over
  *   the remaining steps (t - warmup T out of T - warmup T).
@@ -25,7 +26,10 @@ typedef enum ts_schedule_kind {
     TS_SCHEDULE_CONSTANT = 0,
     TS_SCHEDULE_LINEAR_DECAY = 1,
     TS_SCHEDULE_COSINE = 2,
-    TS_SCHEDULE_STEP = 3
+    TS_SCHEDULE_STEP = 3,
+    /* lr(t) = base * table[t]: a schedule a run computes (refinement from a first pass's
+     * gradient norms); not a spec choice, and warmup does not apply */
+    TS_SCHEDULE_TABLE = 4
 } ts_schedule_kind;
 
 #define TS_SCHEDULE_CHOICES "constant|linear_decay|cosine|step"
@@ -39,13 +43,14 @@ typedef struct ts_schedule {
     double factor;     /* step: multiplier at each milestone */
     size_t nmilestones;
     double milestones[TS_SCHEDULE_MAX_MILESTONES]; /* step: increasing fractions of T in (0, 1) */
+    const double *table; /* table: [horizon] multipliers of base, finite and >= 0; borrowed */
 } ts_schedule;
 
 const char *ts_schedule_name(ts_schedule_kind kind);
 
 /* TS_EUSAGE for an unknown kind, a horizon < 1, warmup outside [0, 1), milestones not increasing
- * in (0, 1) or more than TS_SCHEDULE_MAX_MILESTONES, and for the step schedule a factor outside
- * (0, inf). */
+ * in (0, 1) or more than TS_SCHEDULE_MAX_MILESTONES, for the step schedule a factor outside
+ * (0, inf), and for a table a missing table, a warmup, or an entry not finite or negative. */
 int ts_schedule_check(const ts_schedule *s, ts_error *err);
 
 /* The step size at step t (0-based; t >= T gives the value at T - 1, t < 0 the value at 0) of a
@@ -66,6 +71,11 @@ double ts_schedule_lr(const ts_schedule *s, int64_t t);
      .range = "(0, 1)", .unit = "", .doc = "schedule step: milestones as fractions of steps"}
 
 extern const double ts_schedule_default_milestones[2]; /* {0.5, 0.75} */
+
+/* A tabulated schedule of `horizon` steps, lr(t) = base * table[t] (the table is borrowed and
+ * must outlive the schedule); TS_EUSAGE as ts_schedule_check. */
+int ts_schedule_table(ts_schedule *s, double base, const double *table, int64_t horizon,
+                      ts_error *err);
 
 /* The schedule a point's TS_SCHEDULE_PARAMS describe, with base step size `base` over `steps`. */
 int ts_schedule_of(const ts_point *p, double base, int64_t steps, ts_schedule *s, ts_error *err);

@@ -8,8 +8,11 @@
 
 const double ts_schedule_default_milestones[2] = {0.5, 0.75};
 
-static const char *const schedule_names[] = {"constant", "linear_decay", "cosine", "step"};
+static const char *const schedule_names[] = {"constant", "linear_decay", "cosine", "step",
+                                             "table"};
 #define NKINDS (sizeof schedule_names / sizeof schedule_names[0])
+/* The kinds a spec can choose (TS_SCHEDULE_CHOICES): all but the table. */
+#define NCHOICES (NKINDS - 1)
 
 const char *ts_schedule_name(ts_schedule_kind kind)
 {
@@ -34,6 +37,19 @@ static int check_milestones(const ts_schedule *s, ts_error *err)
     return TS_OK;
 }
 
+static int check_table(const ts_schedule *s, ts_error *err)
+{
+    if (!s->table) return ts_error_set(err, TS_EUSAGE, "schedule table: no table");
+    if (s->warmup != 0)
+        return ts_error_set(err, TS_EUSAGE, "schedule table: a table has no warmup (it is the "
+                                            "whole schedule)");
+    for (int64_t t = 0; t < s->horizon; t++)
+        if (!(s->table[t] >= 0 && isfinite(s->table[t])))
+            return ts_error_set(err, TS_EUSAGE, "schedule table: entry %lld is %.17g, expected a "
+                                "finite multiplier >= 0", (long long)t, s->table[t]);
+    return TS_OK;
+}
+
 int ts_schedule_check(const ts_schedule *s, ts_error *err)
 {
     if ((size_t)s->kind >= NKINDS)
@@ -46,6 +62,7 @@ int ts_schedule_check(const ts_schedule *s, ts_error *err)
     if (s->kind == TS_SCHEDULE_STEP && !(s->factor > 0 && isfinite(s->factor)))
         return ts_error_set(err, TS_EUSAGE, "step_factor must lie in (0, inf), got %.17g",
                             s->factor);
+    if (s->kind == TS_SCHEDULE_TABLE) return check_table(s, err);
     return check_milestones(s, err);
 }
 
@@ -78,6 +95,7 @@ static double shape(const ts_schedule *s, int64_t u, int64_t n)
             if (u >= steps_of(s->milestones[i], n)) f *= s->factor;
         return f;
     }
+    case TS_SCHEDULE_TABLE: return s->table[u];
     }
     return NAN;
 }
@@ -95,7 +113,7 @@ double ts_schedule_lr(const ts_schedule *s, int64_t t)
 int ts_schedule_of(const ts_point *p, double base, int64_t steps, ts_schedule *s, ts_error *err)
 {
     memset(s, 0, sizeof *s);
-    for (size_t k = 0; k < NKINDS; k++)
+    for (size_t k = 0; k < NCHOICES; k++)
         if (ts_point_is(p, "schedule", schedule_names[k])) s->kind = (ts_schedule_kind)k;
     s->base = base;
     s->horizon = steps;
@@ -108,5 +126,16 @@ int ts_schedule_of(const ts_point *p, double base, int64_t steps, ts_schedule *s
                             TS_SCHEDULE_MAX_MILESTONES, n);
     s->nmilestones = n;
     if (n) memcpy(s->milestones, milestones, n * sizeof *milestones);
+    return ts_schedule_check(s, err);
+}
+
+int ts_schedule_table(ts_schedule *s, double base, const double *table, int64_t horizon,
+                      ts_error *err)
+{
+    memset(s, 0, sizeof *s);
+    s->kind = TS_SCHEDULE_TABLE;
+    s->base = base;
+    s->horizon = horizon;
+    s->table = table;
     return ts_schedule_check(s, err);
 }

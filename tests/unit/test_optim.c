@@ -253,6 +253,28 @@ START_TEST(names_follow_the_spec_choices_in_enum_order)
 }
 END_TEST
 
+START_TEST(a_table_schedule_returns_base_times_its_entries)
+{
+    static const double table[5] = {0.0, 0.5, 1.0, 0.25, 0.0};
+    ts_schedule s;
+    ts_error err;
+    ck_assert_int_eq(ts_schedule_table(&s, 0.2, table, 5, &err), TS_OK);
+    for (int64_t t = 0; t < 5; t++) ck_assert_double_eq(ts_schedule_lr(&s, t), 0.2 * table[t]);
+    ck_assert_double_eq(ts_schedule_lr(&s, 9), 0.0); /* past the end: the last entry */
+    ck_assert_double_eq(ts_schedule_lr(&s, -3), 0.0);
+    ck_assert_str_eq(ts_schedule_name(TS_SCHEDULE_TABLE), "table");
+    ck_assert_ptr_null(strstr(TS_SCHEDULE_CHOICES, "table")); /* runs compute tables */
+    static const double bad[3] = {1.0, NAN, 1.0}, negative[3] = {1.0, -0.5, 1.0};
+    ck_assert_int_eq(ts_schedule_table(&s, 0.2, bad, 3, &err), TS_EUSAGE);
+    ck_assert_ptr_nonnull(strstr(err.msg, "entry 1"));
+    ck_assert_int_eq(ts_schedule_table(&s, 0.2, negative, 3, &err), TS_EUSAGE);
+    ck_assert_int_eq(ts_schedule_table(&s, 0.2, NULL, 3, &err), TS_EUSAGE);
+    ck_assert_int_eq(ts_schedule_table(&s, 0.2, table, 5, &err), TS_OK);
+    s.warmup = 0.2;
+    ck_assert_int_eq(ts_schedule_check(&s, &err), TS_EUSAGE);
+}
+END_TEST
+
 /* ---------------------------------------------------------------- optimizers */
 
 static ts_optim make_optim(ts_optim_kind kind, double b1, double b2, double eps, size_t n)
@@ -851,6 +873,7 @@ int main(void)
     tcase_add_test(sched, warmup_ramps_linearly_then_decay_runs_over_the_remaining_steps);
     tcase_add_test(sched, schedule_check_rejects_each_malformed_field);
     tcase_add_test(sched, names_follow_the_spec_choices_in_enum_order);
+    tcase_add_test(sched, a_table_schedule_returns_base_times_its_entries);
     suite_add_tcase(s, sched);
     TCase *optim = tcase_create("optim");
     tcase_add_test(optim, gd_subtracts_lr_times_gradient);
