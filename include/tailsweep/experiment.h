@@ -17,6 +17,12 @@ typedef struct ts_experiment {
     double (*cost)(const ts_point *);   /* relative cost, for scheduling largest first */
     size_t (*memory)(const ts_point *); /* bytes a run needs, checked before a sweep starts */
     ts_blowup blowup; /* when a run counts as diverged (tracker.h); describe shows it */
+    /* A few small, quick points as the params: (and optionally sweep:) part of a spec, e.g.
+     * "params: {dim: 20, steps: 30}\nsweep: {mode: [exact, full]}": the registry's conformance
+     * test (tests/unit/test_conformance.c) runs each, and each choice of every enum parameter
+     * from each, checking determinism, declared memory, that the metrics get filled and that
+     * `check` refuses whatever `run` would fail on. */
+    const char *test_points;
     /* Runs one point: fills the recorder and returns TS_DONE or TS_DIVERGED; on an error fills
      * err and returns TS_FAILED. Must not print, exit or keep state between calls. */
     ts_status (*run)(const ts_point *, gsl_rng *, ts_recorder *, ts_error *);

@@ -273,6 +273,8 @@ const ts_experiment ts_experiment_bigram = {
     .cost = cost,
     .memory = memory,
     .blowup = {.quantity = "the loss gap L(W_t) - L*", .bound = 1e6, .relative = 1},
+    .test_points = "params: {dim: 40, steps: 60, record: {log: 12}, phi_grid: 4, batch_size: 16}\n"
+                   "sweep: {mode: [exact, full, sampled], optimizer: [gd, sign]}",
     .run = run,
     .check = check,
 };

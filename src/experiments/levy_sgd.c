@@ -486,6 +486,7 @@ const ts_experiment ts_experiment_levy_sgd = {
     .cost = cost,
     .memory = memory,
     .blowup = {.quantity = "a risk (train, test or of the expected dynamics)", .bound = 1e100},
+    .test_points = "params: {dim: 12, n_train: 30, n_test: 60, steps: 40, record: {log: 10}}",
     .run = run,
     .check = check,
 };

@@ -242,6 +242,7 @@ const ts_experiment ts_experiment_quadratic = {
     .cost = cost,
     .memory = memory,
     .blowup = {.quantity = "the loss f(w_t) - f*", .bound = 1e100, .relative = 1},
+    .test_points = "params: {dim: 30, steps: 60, record: {log: 12}}",
     .run = run,
     .check = check,
 };

@@ -103,7 +103,7 @@ static int check_metric(const ts_experiment *x, const ts_metric_def *m, ts_error
 int ts_experiment_validate(const ts_experiment *x, ts_error *err)
 {
     if (!x->name || !x->summary || !x->reference || !x->params || !x->metrics || !x->cost ||
-        !x->memory || !x->run)
+        !x->memory || !x->run || !x->test_points)
         return ts_error_set(err, TS_ERUNTIME, "experiment %s: incomplete descriptor",
                             x->name ? x->name : "?");
     if (!x->blowup.quantity || !(x->blowup.bound > 0))

@@ -108,5 +108,6 @@ const ts_experiment ts_experiment_synthetic = {
     .memory = memory,
     .blowup = {.quantity = "its outcome parameter says so (no value is watched)",
                .bound = INFINITY},
+    .test_points = "params: {steps: 5, record: {linear: 6}}",
     .run = run,
 };

@@ -436,6 +436,8 @@ const ts_experiment ts_experiment_two_layer = {
     .memory = memory,
     .blowup = {.quantity = "the training loss (or the test error)", .bound = 1e6,
                .relative = 1},
+    .test_points = "params: {dim: 400, sample_ratio: 3, steps: 4, record: {linear: 5}, "
+                   "test_size: 1000}",
     .run = run,
     .check = check,
 };

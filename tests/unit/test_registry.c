@@ -40,7 +40,7 @@ START_TEST(validation_rejects_bad_declarations)
         {.name = "m", .kind = TS_SCALAR, .unit = "", .doc = "m", .dims = {"nope"}}, {0}};
     ts_experiment x = {.name = "bad", .summary = "s", .reference = "r", .params = no_steps,
                        .metrics = bad_dim + 1, .cost = no_cost, .memory = no_memory,
-                       .run = no_run};
+                       .run = no_run, .test_points = "params: {}"};
     ts_error err;
     ck_assert_int_ne(ts_experiment_validate(&x, &err), TS_OK);
     ck_assert_ptr_nonnull(strstr(err.msg, "blow-up"));
