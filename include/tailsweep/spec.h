@@ -1,6 +1,6 @@
 /* The sweep spec: YAML (libyaml) to a validated ts_grid. Every error carries file:line:column,
  * the key, what was expected and what was found, with a "did you mean" for unknown names, and
- * the code TS_EUSAGE. DESIGN.md section 2. */
+ * the code TS_EUSAGE. The format is README's "The sweep spec". */
 #ifndef TAILSWEEP_SPEC_H
 #define TAILSWEEP_SPEC_H
 
@@ -17,9 +17,12 @@ typedef struct ts_spec {
     int output_line, output_column; /* where `output:` stands (0 when defaulted) */
 } ts_spec;
 
-ts_spec *ts_spec_load(const char *path, ts_error *err);
+/* experiments: the NULL-terminated registry whose names the spec may use
+ * (ts_experiment_list() in the binary); the parser looks nothing up elsewhere. */
+ts_spec *ts_spec_load(const char *path, const ts_experiment *const *experiments, ts_error *err);
 /* name is used in error locations. */
-ts_spec *ts_spec_parse(const char *text, size_t len, const char *name, ts_error *err);
+ts_spec *ts_spec_parse(const char *text, size_t len, const char *name,
+                       const ts_experiment *const *experiments, ts_error *err);
 void ts_spec_free(ts_spec *s);
 
 /* Levenshtein-nearest of candidates (NULL-terminated) to word, or NULL when none is close. */

@@ -31,7 +31,7 @@ ts_spec *cli_load_spec(const char *path)
 {
     ts_error err;
     ts_error_clear(&err);
-    ts_spec *spec = ts_spec_load(path, &err);
+    ts_spec *spec = ts_spec_load(path, ts_experiment_list(), &err);
     if (spec && ts_grid_check_points(spec->grid, &err) != TS_OK) {
         snprintf(err.file, sizeof err.file, "%s", path); /* a combination: no single location */
         ts_spec_free(spec);

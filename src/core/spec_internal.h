@@ -30,6 +30,7 @@ typedef struct spec_parser {
     size_t len;
     ts_error *err;
     ts_spec *spec;
+    const ts_experiment *const *experiments; /* the registry it resolves names in */
     const ts_experiment *x;
     ts_grid *grid;
     spec_site *sites; /* [grid->nparams] */

@@ -13,12 +13,12 @@
  * a block is one contiguous range of the flattened leading dimensions.
  *
  * This file plans the archive, opens, closes and publishes it; archive_layout.c creates the
- * skeleton and archive_data.c writes the runs. */
+ * skeleton, archive_data.c writes the runs, archive_util.c turns HDF5 failures into messages
+ * and agrees on a status across ranks. */
 #include "tailsweep/archive.h"
 
 #include <errno.h>
 #include <fcntl.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -27,64 +27,7 @@
 #include <hdf5.h>
 
 #include "archive_internal.h"
-
-/* ------------------------------------------------------------------ errors */
-
-typedef struct h5_trace {
-    int depth;
-    char outer[256], inner[256], minor[128];
-} h5_trace;
-
-static herr_t trace_entry(unsigned n, const H5E_error2_t *e, void *data)
-{
-    h5_trace *t = data;
-    (void)n;
-    const char *desc = e->desc ? e->desc : "";
-    if (t->depth++ == 0) snprintf(t->outer, sizeof t->outer, "%s", desc);
-    snprintf(t->inner, sizeof t->inner, "%s", desc);
-    if (H5Eget_msg(e->min_num, NULL, t->minor, sizeof t->minor) < 0) t->minor[0] = '\0';
-    return 0;
-}
-
-/* An HDF5 failure as "what: HDF5: outermost: innermost (minor)"; the innermost entry says why
- * (errno text, a name), the outermost what was attempted. Call it right after the failing call:
- * every HDF5 API call, even a successful close, clears the error stack. */
-int ts_arch_h5_fail(ts_error *err, const char *fmt, ...)
-{
-    char what[512];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof what, fmt, ap);
-    va_end(ap);
-    h5_trace t = {0};
-    H5Ewalk2(H5E_DEFAULT, H5E_WALK_DOWNWARD, trace_entry, &t);
-    H5Eclear2(H5E_DEFAULT);
-    if (t.depth == 0) return ts_error_set(err, TS_ERUNTIME, "%s: HDF5 call failed", what);
-    if (t.depth == 1 || strcmp(t.outer, t.inner) == 0)
-        return ts_error_set(err, TS_ERUNTIME, "%s: HDF5: %s (%s)", what, t.inner, t.minor);
-    return ts_error_set(err, TS_ERUNTIME, "%s: HDF5: %s: %s (%s)", what, t.outer, t.inner,
-                        t.minor);
-}
-
-/* Every rank leaves a collective phase with the same status and message: the lowest failing
- * rank's, so the caller's exit status does not depend on which rank saw the problem. */
-int ts_arch_agree(const archive *a, int rc, ts_error *err)
-{
-    int mine = rc ? a->rank : a->nranks, first;
-    MPI_Allreduce(&mine, &first, 1, MPI_INT, MPI_MIN, a->comm);
-    if (first == a->nranks) return TS_OK;
-    struct {
-        int code;
-        char msg[sizeof err->msg];
-    } m = {0};
-    if (a->rank == first) {
-        m.code = err->code ? err->code : TS_ERUNTIME;
-        memcpy(m.msg, err->msg, sizeof m.msg);
-    }
-    MPI_Bcast(&m, (int)sizeof m, MPI_BYTE, first, a->comm);
-    if (a->rank != first) ts_error_set(err, m.code, "%s", m.msg);
-    return m.code;
-}
+#include "fsutil.h"
 
 /* ------------------------------------------------------------------ planning */
 
@@ -406,35 +349,16 @@ static int write_string_coordinates(const archive *a, const char *tmp, ts_error 
     return rc;
 }
 
-static int fsync_path(const char *path, int flags, ts_error *err)
-{
-    int fd = open(path, flags);
-    if (fd < 0) return ts_error_set(err, TS_ERUNTIME, "opening %s: %s", path, strerror(errno));
-    int rc = fsync(fd) != 0 ? ts_error_set(err, TS_ERUNTIME, "fsync %s: %s", path,
-                                           strerror(errno))
-                            : TS_OK;
-    close(fd);
-    return rc;
-}
-
 /* The archive either does not exist or is complete: data on disk before the rename, the rename
  * on disk before we report success. */
 static int publish(const char *tmp, const char *path, ts_error *err)
 {
-    int rc = fsync_path(tmp, O_RDONLY, err);
+    int rc = ts_fs_fsync_file(tmp, err);
     if (rc) return rc;
     if (rename(tmp, path) != 0)
         return ts_error_set(err, TS_ERUNTIME, "renaming %s to %s: %s", tmp, path,
                             strerror(errno));
-    char *dir = strdup(path);
-    if (!dir) return ts_error_set(err, TS_ERUNTIME, "out of memory");
-    char *slash = strrchr(dir, '/');
-    if (!slash) strcpy(dir, ".");
-    else if (slash == dir) slash[1] = '\0';
-    else *slash = '\0';
-    rc = fsync_path(dir, O_RDONLY | O_DIRECTORY, err);
-    free(dir);
-    return rc;
+    return ts_fs_fsync_parent(path, err);
 }
 
 /* ------------------------------------------------------------------ entry point */

@@ -57,9 +57,10 @@ static inline void *alloc_array(size_t n, size_t size)
 }
 
 /* An HDF5 failure as "what: HDF5: outermost: innermost (minor)"; call it right after the failing
- * call (archive.c). */
+ * call (archive_util.c). */
 int ts_arch_h5_fail(ts_error *err, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
-/* Collective: every rank returns the lowest failing rank's status and message (archive.c). */
+/* Collective: every rank returns the lowest failing rank's status and message
+ * (archive_util.c). */
 int ts_arch_agree(const archive *a, int rc, ts_error *err);
 
 /* A fixed-size (or H5T_VARIABLE) UTF-8 string type (archive_layout.c). */

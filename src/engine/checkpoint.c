@@ -1,9 +1,8 @@
-/* Crash-safe live state of a sweep under OUT.h5.parts/ (DESIGN.md section 5): the parts directory,
- * its spec.canonical and the file system helpers the journal needs. The shard format is described
- * in shard_format.h; shard.c writes shards and shard_scan.c reads them. */
+/* Crash-safe live state of a sweep under OUT.h5.parts/: the parts directory and its
+ * spec.canonical. The shard format is described in shard_format.h; shard.c writes shards,
+ * shard_scan.c reads them, fsutil.c holds the checked system calls all three use. */
 #include "tailsweep/checkpoint.h"
 
-#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdio.h>
@@ -14,73 +13,12 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "shard_format.h"
 
 #define SPEC_FILE "spec.canonical"
 #define STOP_FILE "stopped"
 #define QUOTE_MAX 160 /* characters of a canonical line quoted in a message */
-
-/* ------------------------------------------------------------------ system calls, checked */
-
-int ts_ckpt_sys_error(ts_error *err, const char *what, const char *path)
-{
-    return ts_error_set(err, TS_ERUNTIME, "%s %s: %s", what, path, strerror(errno));
-}
-
-char *ts_ckpt_path_join(const char *dir, const char *name)
-{
-    size_t a = strlen(dir), b = strlen(name);
-    char *p = malloc(a + 1 + b + 1);
-    if (!p)
-        return NULL;
-    memcpy(p, dir, a);
-    p[a] = '/';
-    memcpy(p + a + 1, name, b + 1);
-    return p;
-}
-
-int ts_ckpt_pwrite_all(int fd, const unsigned char *buf, size_t len, off_t offset)
-{
-    while (len > 0) {
-        ssize_t n = pwrite(fd, buf, len, offset);
-        if (n < 0) {
-            if (errno == EINTR)
-                continue;
-            return -1;
-        }
-        if (n == 0) {
-            errno = EIO;
-            return -1;
-        }
-        buf += n;
-        len -= (size_t)n;
-        offset += n;
-    }
-    return 0;
-}
-
-int ts_ckpt_close_checked(int fd, const char *path, ts_error *err)
-{
-    /* After close fails with EINTR, Linux has already released the descriptor: no retry. */
-    if (close(fd) != 0 && errno != EINTR)
-        return ts_ckpt_sys_error(err, "cannot close", path);
-    return TS_OK;
-}
-
-/* Makes a new or removed directory entry durable. */
-int ts_ckpt_fsync_dir(const char *dir, ts_error *err)
-{
-    int fd = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-    if (fd < 0)
-        return ts_ckpt_sys_error(err, "cannot open directory", dir);
-    int rc = TS_OK;
-    /* Some file systems cannot fsync a directory and say EINVAL: their entries are as durable as
-     * they will ever be. */
-    if (fsync(fd) != 0 && errno != EINVAL)
-        rc = ts_ckpt_sys_error(err, "cannot fsync directory", dir);
-    int rc2 = ts_ckpt_close_checked(fd, dir, err);
-    return rc ? rc : rc2;
-}
 
 /* mkdir -p; the parent of a directory we create is fsync'd so the new entry survives a crash. */
 static int make_dirs(const char *dir, ts_error *err)
@@ -101,25 +39,25 @@ static int make_dirs(const char *dir, ts_error *err)
         if (mkdir(p, 0777) == 0)
             created = 1;
         else if (errno != EEXIST)
-            rc = ts_ckpt_sys_error(err, "cannot create directory", p);
+            rc = ts_fs_sys_error(err, "cannot create directory", p);
         else
             created = 0;
         p[i] = saved;
     }
     struct stat st;
     if (rc == TS_OK && stat(p, &st) != 0)
-        rc = ts_ckpt_sys_error(err, "cannot stat", p);
+        rc = ts_fs_sys_error(err, "cannot stat", p);
     else if (rc == TS_OK && !S_ISDIR(st.st_mode))
         rc = ts_error_set(err, TS_ERUNTIME, "%s exists and is not a directory", p);
     if (rc == TS_OK && created) {
         char *slash = strrchr(p, '/');
         if (slash == p)
-            rc = ts_ckpt_fsync_dir("/", err);
+            rc = ts_fs_fsync_dir("/", err);
         else if (slash) {
             *slash = '\0';
-            rc = ts_ckpt_fsync_dir(p, err);
+            rc = ts_fs_fsync_dir(p, err);
         } else
-            rc = ts_ckpt_fsync_dir(".", err);
+            rc = ts_fs_fsync_dir(".", err);
     }
     free(p);
     return rc;
@@ -132,7 +70,7 @@ static int read_text_file(const char *path, char **text, size_t *len, ts_error *
     *len = 0;
     int fd = open(path, O_RDONLY | O_CLOEXEC);
     if (fd < 0)
-        return errno == ENOENT ? TS_OK : ts_ckpt_sys_error(err, "cannot open", path);
+        return errno == ENOENT ? TS_OK : ts_fs_sys_error(err, "cannot open", path);
     size_t cap = 4096, n = 0;
     char *buf = malloc(cap);
     int rc = buf ? TS_OK : ts_error_set(err, TS_ERUNTIME, "out of memory");
@@ -150,13 +88,13 @@ static int read_text_file(const char *path, char **text, size_t *len, ts_error *
         if (got < 0 && errno == EINTR)
             continue;
         if (got < 0)
-            rc = ts_ckpt_sys_error(err, "cannot read", path);
+            rc = ts_fs_sys_error(err, "cannot read", path);
         else if (got == 0)
             break;
         else
             n += (size_t)got;
     }
-    int rc2 = ts_ckpt_close_checked(fd, path, err);
+    int rc2 = ts_fs_close_checked(fd, path, err);
     if (rc == TS_OK)
         rc = rc2;
     if (rc != TS_OK) {
@@ -176,7 +114,7 @@ static int write_file_atomically(const char *dir, const char *name, const char *
 {
     char tmpname[64];
     snprintf(tmpname, sizeof tmpname, ".%s.tmp-%ld", name, (long)getpid());
-    char *tmp = ts_ckpt_path_join(dir, tmpname), *final = ts_ckpt_path_join(dir, name);
+    char *tmp = ts_fs_path_join(dir, tmpname), *final = ts_fs_path_join(dir, name);
     if (!tmp || !final) {
         free(tmp);
         free(final);
@@ -185,96 +123,25 @@ static int write_file_atomically(const char *dir, const char *name, const char *
     int rc = TS_OK;
     int fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0666);
     if (fd < 0)
-        rc = ts_ckpt_sys_error(err, "cannot create", tmp);
+        rc = ts_fs_sys_error(err, "cannot create", tmp);
     else {
-        if (ts_ckpt_pwrite_all(fd, (const unsigned char *)text, strlen(text), 0) != 0)
-            rc = ts_ckpt_sys_error(err, "cannot write", tmp);
+        if (ts_fs_pwrite_all(fd, (const unsigned char *)text, strlen(text), 0) != 0)
+            rc = ts_fs_sys_error(err, "cannot write", tmp);
         else if (fsync(fd) != 0)
-            rc = ts_ckpt_sys_error(err, "cannot fsync", tmp);
-        int rc2 = ts_ckpt_close_checked(fd, tmp, err);
+            rc = ts_fs_sys_error(err, "cannot fsync", tmp);
+        int rc2 = ts_fs_close_checked(fd, tmp, err);
         if (rc == TS_OK)
             rc = rc2;
         if (rc == TS_OK && rename(tmp, final) != 0)
-            rc = ts_ckpt_sys_error(err, "cannot rename into", final);
+            rc = ts_fs_sys_error(err, "cannot rename into", final);
         if (rc != TS_OK)
             unlink(tmp); /* best effort: the error being reported is the one above */
     }
     if (rc == TS_OK)
-        rc = ts_ckpt_fsync_dir(dir, err);
+        rc = ts_fs_fsync_dir(dir, err);
     free(tmp);
     free(final);
     return rc;
-}
-
-/* ------------------------------------------------------------------ shard names */
-
-static int is_shard_name(const char *name)
-{
-    size_t n = strlen(name), p = strlen(SHARD_PREFIX), s = strlen(SHARD_SUFFIX);
-    return n > p + s && strncmp(name, SHARD_PREFIX, p) == 0 &&
-           strcmp(name + n - s, SHARD_SUFFIX) == 0;
-}
-
-static int compare_names(const void *a, const void *b)
-{
-    return strcmp(*(char *const *)a, *(char *const *)b);
-}
-
-void ts_ckpt_free_names(char **names, size_t n)
-{
-    for (size_t i = 0; i < n; i++)
-        free(names[i]);
-    free(names);
-}
-
-/* Paths of every shard in dir, sorted by file name so that scans are deterministic. */
-int ts_ckpt_list_shards(const char *dir, char ***paths, size_t *count, ts_error *err)
-{
-    *paths = NULL;
-    *count = 0;
-    DIR *d = opendir(dir);
-    if (!d)
-        return ts_ckpt_sys_error(err, "cannot open directory", dir);
-    char **names = NULL;
-    size_t n = 0, cap = 0;
-    int rc = TS_OK;
-    for (;;) {
-        errno = 0;
-        struct dirent *de = readdir(d);
-        if (!de) {
-            if (errno != 0)
-                rc = ts_ckpt_sys_error(err, "cannot read directory", dir);
-            break;
-        }
-        if (!is_shard_name(de->d_name))
-            continue;
-        if (n == cap) {
-            size_t ncap = cap ? 2 * cap : 16;
-            char **bigger = realloc(names, ncap * sizeof *names);
-            if (!bigger) {
-                rc = ts_error_set(err, TS_ERUNTIME, "out of memory");
-                break;
-            }
-            names = bigger;
-            cap = ncap;
-        }
-        if (!(names[n] = ts_ckpt_path_join(dir, de->d_name))) {
-            rc = ts_error_set(err, TS_ERUNTIME, "out of memory");
-            break;
-        }
-        n++;
-    }
-    if (closedir(d) != 0 && rc == TS_OK)
-        rc = ts_ckpt_sys_error(err, "cannot close directory", dir);
-    if (rc != TS_OK) {
-        ts_ckpt_free_names(names, n);
-        return rc;
-    }
-    if (n > 1)
-        qsort(names, n, sizeof *names, compare_names);
-    *paths = names;
-    *count = n;
-    return TS_OK;
 }
 
 char *ts_parts_dir(const char *output)
@@ -397,17 +264,17 @@ static int discard_shards(const char *dir, ts_error *err)
     int rc = ts_ckpt_list_shards(dir, &paths, &n, err);
     for (size_t i = 0; i < n && rc == TS_OK; i++)
         if (unlink(paths[i]) != 0 && errno != ENOENT)
-            rc = ts_ckpt_sys_error(err, "cannot remove", paths[i]);
-    ts_ckpt_free_names(paths, n);
+            rc = ts_fs_sys_error(err, "cannot remove", paths[i]);
+    ts_fs_free_names(paths, n);
     return rc;
 }
 
 /* This invocation runs: an earlier one's stop note no longer describes the sweep. */
 static int remove_stop_note(const char *dir, ts_error *err)
 {
-    char *stop = ts_ckpt_path_join(dir, STOP_FILE);
+    char *stop = ts_fs_path_join(dir, STOP_FILE);
     if (!stop) return ts_error_set(err, TS_ERUNTIME, "out of memory");
-    int rc = unlink(stop) != 0 && errno != ENOENT ? ts_ckpt_sys_error(err, "cannot remove", stop)
+    int rc = unlink(stop) != 0 && errno != ENOENT ? ts_fs_sys_error(err, "cannot remove", stop)
                                                    : TS_OK;
     free(stop);
     return rc;
@@ -422,7 +289,7 @@ int ts_parts_prepare(const char *dir, const char *canonical, int fresh, int *res
     int rc = make_dirs(dir, err);
     if (rc != TS_OK)
         return rc;
-    char *spec = ts_ckpt_path_join(dir, SPEC_FILE);
+    char *spec = ts_fs_path_join(dir, SPEC_FILE);
     if (!spec)
         return ts_error_set(err, TS_ERUNTIME, "out of memory");
     char *old;
@@ -455,7 +322,7 @@ int ts_parts_note_stop(const char *dir, ts_error *err)
 
 int ts_parts_stopped(const char *dir, long *when)
 {
-    char *path = ts_ckpt_path_join(dir, STOP_FILE);
+    char *path = ts_fs_path_join(dir, STOP_FILE);
     FILE *f = path ? fopen(path, "r") : NULL;
     free(path);
     if (!f) return 0;
@@ -466,7 +333,7 @@ int ts_parts_stopped(const char *dir, long *when)
 
 int ts_parts_check(const char *dir, const char *canonical, ts_error *err)
 {
-    char *spec = ts_ckpt_path_join(dir, SPEC_FILE);
+    char *spec = ts_fs_path_join(dir, SPEC_FILE);
     if (!spec)
         return ts_error_set(err, TS_ERUNTIME, "out of memory");
     char *old;

@@ -10,6 +10,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "shard_format.h"
 
 /* ------------------------------------------------------------------ the writer */
@@ -48,13 +49,13 @@ static int open_new_shard(const char *dir, int rank, char **path, int *fd, ts_er
         else
             snprintf(name, sizeof name, SHARD_PREFIX "r%d-%lld-%ld-%d" SHARD_SUFFIX, rank,
                      (long long)now, (long)getpid(), attempt);
-        if (!(*path = ts_ckpt_path_join(dir, name)))
+        if (!(*path = ts_fs_path_join(dir, name)))
             return ts_error_set(err, TS_ERUNTIME, "out of memory");
         *fd = open(*path, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0666);
         if (*fd >= 0)
             return TS_OK;
         if (errno != EEXIST) {
-            int rc = ts_ckpt_sys_error(err, "cannot create", *path);
+            int rc = ts_fs_sys_error(err, "cannot create", *path);
             free(*path);
             *path = NULL;
             return rc;
@@ -87,15 +88,15 @@ ts_shard_writer *ts_shard_create(const char *dir, int rank, const char *spec_sha
     put_u32(header + SHARD_MAGIC_LEN, SHARD_VERSION);
     memcpy(header + SHARD_MAGIC_LEN + 4, spec_sha256, SHA_HEX_LEN);
     int rc = TS_OK;
-    if (ts_ckpt_pwrite_all(w->fd, header, sizeof header, 0) != 0)
-        rc = ts_ckpt_sys_error(err, "cannot write", w->path);
+    if (ts_fs_pwrite_all(w->fd, header, sizeof header, 0) != 0)
+        rc = ts_fs_sys_error(err, "cannot write", w->path);
     else if (fsync(w->fd) != 0)
-        rc = ts_ckpt_sys_error(err, "cannot fsync", w->path);
+        rc = ts_fs_sys_error(err, "cannot fsync", w->path);
     else if (now_seconds(&w->last_sync) != 0)
         rc = ts_error_set(err, TS_ERUNTIME, "cannot read the clock: %s", strerror(errno));
     /* Records fsync'd into a file whose directory entry was lost in a crash would be lost too. */
     if (rc == TS_OK)
-        rc = ts_ckpt_fsync_dir(dir, err);
+        rc = ts_fs_fsync_dir(dir, err);
     if (rc != TS_OK) {
         close(w->fd);      /* best effort: the error being reported is the one above */
         unlink(w->path);
@@ -158,7 +159,7 @@ static int shard_fsync(ts_shard_writer *w, ts_error *err)
         /* After a failed fsync Linux may mark the lost pages clean, so a later fsync would
          * succeed without the data: the shard cannot be trusted any more. */
         w->broken = 1;
-        return ts_ckpt_sys_error(err, "cannot fsync", w->path);
+        return ts_fs_sys_error(err, "cannot fsync", w->path);
     }
     w->unsynced = 0;
     if (now_seconds(&w->last_sync) != 0)
@@ -177,8 +178,8 @@ int ts_shard_append(ts_shard_writer *w, const ts_run_record *rec, ts_error *err)
         return rc;
     /* One write of the whole record, at the end of the whole records: a kill between appends
      * never splits a record. */
-    if (ts_ckpt_pwrite_all(w->fd, w->buf, total, (off_t)w->size) != 0) {
-        rc = ts_ckpt_sys_error(err, "cannot write", w->path);
+    if (ts_fs_pwrite_all(w->fd, w->buf, total, (off_t)w->size) != 0) {
+        rc = ts_fs_sys_error(err, "cannot write", w->path);
         /* Cut off a partly written record so later appends are not stranded behind it. */
         if (ftruncate(w->fd, (off_t)w->size) != 0)
             w->broken = 1;
@@ -209,7 +210,7 @@ int ts_shard_close(ts_shard_writer *w, ts_error *err)
     if (!w)
         return TS_OK;
     int rc = ts_shard_sync(w, err);
-    int rc2 = ts_ckpt_close_checked(w->fd, w->path, rc == TS_OK ? err : NULL);
+    int rc2 = ts_fs_close_checked(w->fd, w->path, rc == TS_OK ? err : NULL);
     free(w->path);
     free(w->buf);
     free(w);

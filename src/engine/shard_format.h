@@ -133,18 +133,9 @@ static inline int valid_status(int64_t s)
 
 /* ------------------------------------------------------------------ shared helpers */
 
-/* "what path: strerror(errno)" as a TS_ERUNTIME error; returns TS_ERUNTIME. */
-int ts_ckpt_sys_error(ts_error *err, const char *what, const char *path);
-/* dir "/" name, malloc'd; NULL when out of memory. */
-char *ts_ckpt_path_join(const char *dir, const char *name);
-/* All len bytes at offset, retrying short writes and EINTR; 0 or -1 with errno set. */
-int ts_ckpt_pwrite_all(int fd, const unsigned char *buf, size_t len, off_t offset);
-int ts_ckpt_close_checked(int fd, const char *path, ts_error *err);
-/* Makes a new or removed directory entry durable. */
-int ts_ckpt_fsync_dir(const char *dir, ts_error *err);
-/* Paths of every shard in dir, sorted by file name so that scans are deterministic. */
+/* Paths of every shard in dir, sorted by file name so that scans are deterministic (shard_scan.c;
+ * free them with ts_fs_free_names). */
 int ts_ckpt_list_shards(const char *dir, char ***paths, size_t *count, ts_error *err);
-void ts_ckpt_free_names(char **names, size_t n);
 
 /* What a scan accepts: sha NULL takes shards of any sweep, check_nvalues 0 any value count. */
 typedef struct scan_rules {

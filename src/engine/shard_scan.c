@@ -2,15 +2,81 @@
  * format is in shard_format.h). */
 #include "tailsweep/checkpoint.h"
 
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "fsutil.h"
 #include "shard_format.h"
 
 #define SCAN_BUFFER (1u << 20)
+
+/* ------------------------------------------------------------------ shard names */
+
+static int is_shard_name(const char *name)
+{
+    size_t n = strlen(name), p = strlen(SHARD_PREFIX), s = strlen(SHARD_SUFFIX);
+    return n > p + s && strncmp(name, SHARD_PREFIX, p) == 0 &&
+           strcmp(name + n - s, SHARD_SUFFIX) == 0;
+}
+
+static int compare_names(const void *a, const void *b)
+{
+    return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* Paths of every shard in dir, sorted by file name so that scans are deterministic. */
+int ts_ckpt_list_shards(const char *dir, char ***paths, size_t *count, ts_error *err)
+{
+    *paths = NULL;
+    *count = 0;
+    DIR *d = opendir(dir);
+    if (!d)
+        return ts_fs_sys_error(err, "cannot open directory", dir);
+    char **names = NULL;
+    size_t n = 0, cap = 0;
+    int rc = TS_OK;
+    for (;;) {
+        errno = 0;
+        struct dirent *de = readdir(d);
+        if (!de) {
+            if (errno != 0)
+                rc = ts_fs_sys_error(err, "cannot read directory", dir);
+            break;
+        }
+        if (!is_shard_name(de->d_name))
+            continue;
+        if (n == cap) {
+            size_t ncap = cap ? 2 * cap : 16;
+            char **bigger = realloc(names, ncap * sizeof *names);
+            if (!bigger) {
+                rc = ts_error_set(err, TS_ERUNTIME, "out of memory");
+                break;
+            }
+            names = bigger;
+            cap = ncap;
+        }
+        if (!(names[n] = ts_fs_path_join(dir, de->d_name))) {
+            rc = ts_error_set(err, TS_ERUNTIME, "out of memory");
+            break;
+        }
+        n++;
+    }
+    if (closedir(d) != 0 && rc == TS_OK)
+        rc = ts_fs_sys_error(err, "cannot close directory", dir);
+    if (rc != TS_OK) {
+        ts_fs_free_names(names, n);
+        return rc;
+    }
+    if (n > 1)
+        qsort(names, n, sizeof *names, compare_names);
+    *paths = names;
+    *count = n;
+    return TS_OK;
+}
 
 /* ------------------------------------------------------------------ scanning */
 
@@ -155,19 +221,19 @@ static int scan_file(const char *path, uint32_t file, const scan_rules *rules,
     *accepted = 0;
     shard_reader r = {.fd = open(path, O_RDONLY | O_CLOEXEC), .buf = buf};
     if (r.fd < 0)
-        return ts_ckpt_sys_error(err, "cannot open", path);
+        return ts_fs_sys_error(err, "cannot open", path);
     unsigned char header[FILE_HEADER_LEN];
     size_t got;
     int rc = TS_OK;
     if (reader_take(&r, header, sizeof header, NULL, &got) != 0)
-        rc = ts_ckpt_sys_error(err, "cannot read", path);
+        rc = ts_fs_sys_error(err, "cannot read", path);
     else if (header_accepted(header, got, rules)) {
         *accepted = 1;
         for (;;) {
             ts_parts_entry e = {.file = file};
             record_outcome out;
             if (next_record(&r, rules, &e, &out) != 0) {
-                rc = ts_ckpt_sys_error(err, "cannot read", path);
+                rc = ts_fs_sys_error(err, "cannot read", path);
                 break;
             }
             if (out == RECORD_END)
@@ -184,7 +250,7 @@ static int scan_file(const char *path, uint32_t file, const scan_rules *rules,
             }
         }
     }
-    int rc2 = ts_ckpt_close_checked(r.fd, path, err);
+    int rc2 = ts_fs_close_checked(r.fd, path, err);
     return rc ? rc : rc2;
 }
 
@@ -238,7 +304,7 @@ int ts_ckpt_scan(const char *dir, const scan_rules *rules, ts_parts_index *idx, 
         }
     }
     free(buf);
-    ts_ckpt_free_names(paths, npaths);
+    ts_fs_free_names(paths, npaths);
     if (rc == TS_OK && idx->nfiles > 0) {
         idx->fds = malloc(idx->nfiles * sizeof *idx->fds);
         if (!idx->fds)
@@ -334,14 +400,14 @@ int ts_parts_read(ts_parts_index *idx, const ts_parts_entry *e, ts_run_record *r
     if (idx->fds[e->file] < 0) {
         idx->fds[e->file] = open(path, O_RDONLY | O_CLOEXEC);
         if (idx->fds[e->file] < 0)
-            return ts_ckpt_sys_error(err, "cannot open", path);
+            return ts_fs_sys_error(err, "cannot open", path);
     }
     int fd = idx->fds[e->file];
     off_t at = (off_t)e->offset;
     unsigned char head[RECORD_FRAME + BODY_PREFIX_MAX], trailer[RECORD_TRAILER];
     size_t got;
     if (pread_full(fd, head, RECORD_FRAME + BODY_MSG, at, &got) != 0)
-        return ts_ckpt_sys_error(err, "cannot read", path);
+        return ts_fs_sys_error(err, "cannot read", path);
     if (got < RECORD_FRAME + BODY_MSG)
         return changed_since_scan(path, e->offset, "is cut short", err);
     const unsigned char *body = head + RECORD_FRAME;
@@ -353,7 +419,7 @@ int ts_parts_read(ts_parts_index *idx, const ts_parts_entry *e, ts_run_record *r
         return changed_since_scan(path, e->offset, "is not the one scanned", err);
     at += RECORD_FRAME + BODY_MSG;
     if (pread_full(fd, head + RECORD_FRAME + BODY_MSG, msglen + 8, at, &got) != 0)
-        return ts_ckpt_sys_error(err, "cannot read", path);
+        return ts_fs_sys_error(err, "cannot read", path);
     if (got < msglen + 8)
         return changed_since_scan(path, e->offset, "is cut short", err);
     at += msglen + 8;
@@ -366,13 +432,13 @@ int ts_parts_read(ts_parts_index *idx, const ts_parts_entry *e, ts_run_record *r
     uint32_t crc = crc_of((uint32_t)crc32(0L, Z_NULL, 0), body, BODY_MSG + msglen + 8);
     unsigned char *raw = (unsigned char *)values;
     if (pread_full(fd, raw, 8 * nvalues, at, &got) != 0)
-        return ts_ckpt_sys_error(err, "cannot read", path);
+        return ts_fs_sys_error(err, "cannot read", path);
     if (got < 8 * nvalues)
         return changed_since_scan(path, e->offset, "is cut short", err);
     at += (off_t)(8 * nvalues);
     crc = crc_of(crc, raw, 8 * nvalues);
     if (pread_full(fd, trailer, sizeof trailer, at, &got) != 0)
-        return ts_ckpt_sys_error(err, "cannot read", path);
+        return ts_fs_sys_error(err, "cannot read", path);
     if (got < sizeof trailer || get_u32(trailer) != crc)
         return changed_since_scan(path, e->offset, "fails its checksum", err);
 

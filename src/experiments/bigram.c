@@ -88,56 +88,11 @@ static const ts_metric_def metrics[] = {
     {0},
 };
 
-/* ------------------------------------------------------------------ the model */
-
-static void model_free(ts_bigram_model *m)
-{
-    free(m->pi);
-    m->pi = NULL;
-}
-
-/* Sums run from the smallest term up, in long double, so that H(d, a) and the entropy keep full
- * double precision at d = 10^7. */
-static int model_init(ts_bigram_model *m, size_t d, double a, ts_error *err)
-{
-    memset(m, 0, sizeof *m);
-    m->d = d;
-    m->a = a;
-    m->pi = malloc(d * sizeof *m->pi);
-    if (!m->pi) return ts_error_set(err, TS_ERUNTIME, "out of memory for dim = %zu", d);
-    long double h = 0, s0 = 0, ent = 0;
-    for (size_t k = d; k-- > 0;) {
-        m->pi[k] = pow((double)(k + 1), -a);
-        h += m->pi[k];
-    }
-    m->harmonic = (double)h;
-    for (size_t k = d; k-- > 0;) {
-        m->pi[k] /= m->harmonic;
-        s0 += (long double)m->pi[k] * m->pi[k];
-        ent -= m->pi[k] > 0 ? (long double)m->pi[k] * log(m->pi[k]) : 0;
-    }
-    m->s0 = (double)s0;
-    m->entropy = (double)ent;
-    return TS_OK;
-}
-
-double ts_bigram_initial_gap(const ts_bigram_run *run)
-{
-    if (run->objective == TS_BIGRAM_CROSS_ENTROPY) /* W = 0 predicts uniformly: log d - entropy */
-        return log((double)run->model.d) - run->model.entropy;
-    return 0.5 * run->model.s0;
-}
-
-int ts_bigram_constant_step(const ts_bigram_run *run)
-{
-    return run->schedule.kind == TS_SCHEDULE_CONSTANT && run->schedule.warmup == 0;
-}
-
 static int run_init(ts_bigram_run *run, const ts_point *p, ts_error *err)
 {
     memset(run, 0, sizeof *run);
     run->point = p;
-    int rc = model_init(&run->model, (size_t)ts_point_int(p, "dim"),
+    int rc = ts_bigram_model_init(&run->model, (size_t)ts_point_int(p, "dim"),
                         ts_point_real(p, "zipf_exponent"), err);
     if (rc) return rc;
     run->objective =
@@ -156,7 +111,7 @@ static int run_init(ts_bigram_run *run, const ts_point *p, ts_error *err)
         run->eta = 1.0 / (run->model.harmonic * (double)run->steps *
                           pow(ts_point_real(p, "phi"), run->model.a));
     rc = ts_schedule_of(p, run->eta, run->steps, &run->schedule, err);
-    if (rc) model_free(&run->model);
+    if (rc) ts_bigram_model_free(&run->model);
     return rc;
 }
 
@@ -216,7 +171,7 @@ static ts_status run(const ts_point *p, gsl_rng *rng, ts_recorder *r, ts_error *
         status = ts_point_is(p, "mode", "full") ? ts_bigram_run_full(&q, rng, r, err)
                                                 : ts_bigram_run_sampled(&q, rng, r, err);
     }
-    model_free(&q.model);
+    ts_bigram_model_free(&q.model);
     return status;
 }
 

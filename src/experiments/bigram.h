@@ -1,14 +1,14 @@
 /* Private interface of the `bigram` experiment (Kunstner & Bach, arXiv:2505.19227; PAPERS.md
  * section 1), one file per concern:
- *   bigram.c           descriptor, parameters and metrics, the Zipf model, the run dispatch;
+ *   bigram.c           descriptor, parameters and metrics, the run dispatch;
+ *   bigram_model.c     the Zipf model, the initial gap, the tracker (what the others share);
  *   bigram_vecmath.c   the vectorised exp sums (libmvec) the closed forms and softmax share;
  *   bigram_gd.c        GD's finite-d closed form r(t) (the paper's Prop. 2.2) and its root;
  *   bigram_sign.c      sign descent's finite-d closed forms, at one eta and at any eta;
  *   bigram_envelope.c  the best-phi envelope of sign descent per horizon;
  *   bigram_theory.c    the asymptotic laws of Theorems 3.1 and 4.5;
  *   bigram_exact.c     the exact mode, and the closed forms as overlays of simulated runs;
- *   bigram_full.c      the explicit d x d matrix with the population gradient, and the loss
- *                      tracking both simulated modes share;
+ *   bigram_full.c      the explicit d x d matrix with the population gradient;
  *   bigram_sampled.c   mini-batches of (i, j) pairs.
  *
  * Layout convention: the prediction for input token i is COLUMN W[:, i], and W is stored column
@@ -70,11 +70,15 @@ typedef struct ts_bigram_run {
     int dense_updates;              /* sampled mode: never the lazy column scale */
 } ts_bigram_run;
 
+/* pi_k = k^-a / H(d, a) for k = 1..d, with H, s0 and the entropy (bigram_model.c). */
+int ts_bigram_model_init(ts_bigram_model *m, size_t d, double a, ts_error *err);
+void ts_bigram_model_free(ts_bigram_model *m);
+
 /* L0 - L*: the loss gap at W = 0, the denominator of every relative error. */
 double ts_bigram_initial_gap(const ts_bigram_run *run);
 
 /* The tracker of a simulated run (full and sampled modes), relative to L0 - L*: it records loss
- * and rel_err at the record times, steps_to_eps and final_rel_err (bigram_full.c). */
+ * and rel_err at the record times, steps_to_eps and final_rel_err (bigram_model.c). */
 int ts_bigram_tracker_init(ts_tracker *k, const ts_bigram_run *run, ts_recorder *r,
                            ts_error *err);
 

@@ -11,18 +11,6 @@
 
 #include "bigram.h"
 
-/* ------------------------------------------------------------ tracking (full and sampled) */
-
-int ts_bigram_tracker_init(ts_tracker *k, const ts_bigram_run *run, ts_recorder *r,
-                           ts_error *err)
-{
-    static const ts_tracked tracked = {
-        .value_series = TS_BIGRAM_LOSS, .relative_series = TS_BIGRAM_REL_ERR,
-        .first_hits = TS_BIGRAM_STEPS_TO_EPS, .final_value = -1,
-        .final_relative = TS_BIGRAM_FINAL};
-    return ts_tracker_init(k, run->point, r, &tracked, ts_bigram_initial_gap(run), err);
-}
-
 /* ------------------------------------------------------------------ the full mode */
 
 typedef struct full_state {

@@ -42,7 +42,7 @@ static ts_spec *test_spec(const ts_experiment *x)
     char text[4096];
     snprintf(text, sizeof text, "experiment: %s\nseed: %d\n%s\n", x->name, SEED, x->test_points);
     ts_error err;
-    ts_spec *spec = ts_spec_parse(text, strlen(text), "test_points", &err);
+    ts_spec *spec = ts_spec_parse(text, strlen(text), "test_points", ts_experiment_list(), &err);
     ck_assert_msg(spec != NULL, "%s: its test_points do not parse: %s", x->name, err.msg);
     ck_assert_uint_le(spec->grid->npoints, 16); /* a few points, not a sweep */
     return spec;

@@ -18,7 +18,7 @@ static ts_error err;
 static ts_spec *parse(const char *text)
 {
     ts_error_clear(&err);
-    return ts_spec_parse(text, strlen(text), "inline.yaml", &err);
+    return ts_spec_parse(text, strlen(text), "inline.yaml", ts_experiment_list(), &err);
 }
 
 /* A spec that must parse; the test fails with the parser's message otherwise. */
@@ -105,7 +105,7 @@ START_TEST(default_output_drops_directory_and_yaml_extension)
     };
     const char *text = "experiment: quadratic\nseed: 1\n";
     for (size_t k = 0; k < sizeof cases / sizeof cases[0]; k++) {
-        ts_spec *s = ts_spec_parse(text, strlen(text), cases[k][0], &err);
+        ts_spec *s = ts_spec_parse(text, strlen(text), cases[k][0], ts_experiment_list(), &err);
         ck_assert_ptr_nonnull(s);
         ck_assert_str_eq(s->output, cases[k][1]);
         ts_spec_free(s);
@@ -353,7 +353,7 @@ START_TEST(spec_file_loads_into_the_full_grid)
     char path[1024];
     source_path("tests/specs/good/full.yaml", path, sizeof path);
     ts_error_clear(&err);
-    ts_spec *s = ts_spec_load(path, &err);
+    ts_spec *s = ts_spec_load(path, ts_experiment_list(), &err);
     ck_assert_msg(s != NULL, "%s:%d:%d: %s", err.file, err.line, err.column, err.msg);
     ck_assert_str_eq(s->path, path);
     ck_assert_str_eq(s->output, "full-sweep.h5");
@@ -380,7 +380,7 @@ START_TEST(missing_file_is_a_usage_error_naming_path_and_cause)
 {
     const char *path = "/nonexistent-dir/spec.yaml";
     ts_error_clear(&err);
-    ck_assert_ptr_null(ts_spec_load(path, &err));
+    ck_assert_ptr_null(ts_spec_load(path, ts_experiment_list(), &err));
     ck_assert_int_eq(err.code, TS_EUSAGE);
     ck_assert_ptr_nonnull(strstr(err.msg, path));
     ck_assert_ptr_nonnull(strstr(err.msg, strerror(ENOENT)));
@@ -531,7 +531,7 @@ END_TEST
 START_TEST(error_without_error_struct_returns_null)
 {
     const char *text = HEAD "sweeps: {}\n";
-    ck_assert_ptr_null(ts_spec_parse(text, strlen(text), "x.yaml", NULL));
+    ck_assert_ptr_null(ts_spec_parse(text, strlen(text), "x.yaml", ts_experiment_list(), NULL));
 }
 END_TEST
 
