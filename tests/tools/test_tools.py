@@ -1,7 +1,8 @@
 """The analysis package (tools/) and `tailsweep export --csv`, over archives the real binary writes.
 
 Every archive here comes from `$TAILSWEEP run` on a small spec (quadratic, bigram, levy_sgd,
-synthetic) written into a temporary directory (tests needing one skip when TAILSWEEP is unset).
+two_layer, synthetic) written into a temporary directory (tests needing one skip when
+TAILSWEEP is unset).
 The package is imported from the source tree (tools/), its console scripts run as
 `python -m tailsweep_tools`, and one test installs it with pip into a fresh virtual environment
 with the network unreachable.
@@ -31,6 +32,7 @@ h5py = pytest.importorskip("h5py")
 pd = pytest.importorskip("pandas")
 pytest.importorskip("matplotlib")
 from matplotlib import image as mpimg  # noqa: E402  (after the importorskip above)
+from matplotlib.figure import Figure  # noqa: E402
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 TOOLS = os.path.normpath(os.path.join(HERE, "..", "..", "tools"))
@@ -164,6 +166,24 @@ sweep:
   n_train: {DISTANCE_NS}
 """
 
+# Dandi et al.'s two-layer network (docs/experiments.md section 2) in miniature: single- and
+# multi-pass on shared streams, so that both see the same teacher, start and first batch.
+TWO_LAYER_SPEC = """\
+experiment: two_layer
+seed: 3
+repeats: 2
+params:
+  dim: 60
+  sample_ratio: 2
+  steps: 3
+  record: {linear: 4}
+  test_size: 200
+sweep:
+  target: [tanh_he1_he3, he3]
+  batch_reuse: [1, 0]
+shared_streams: [batch_reuse]
+"""
+
 
 def run_sweep(directory, text, name, *extra, status=0):
     spec = directory / (name + ".yaml")
@@ -214,6 +234,11 @@ def levy(tmp_path_factory):
 @pytest.fixture(scope="module")
 def levy_distance(tmp_path_factory):
     return archive(tmp_path_factory, DISTANCE_SPEC, "levy_distance")
+
+
+@pytest.fixture(scope="module")
+def two_layer(tmp_path_factory):
+    return archive(tmp_path_factory, TWO_LAYER_SPEC, "two_layer")
 
 
 @pytest.fixture(scope="module")
@@ -794,6 +819,78 @@ def test_kendall_cli_refuses_a_series_its_own_axis_as_group_and_by_without_kenda
     with pytest.raises(SystemExit) as exit_info:
         cli.fit_main([str(levy), "final_gap", "--against", "levy_alpha", "--by", "problem"])
     assert exit_info.value.code == 2
+
+
+# ------------------------------------------------------------------ two_layer: overlap figure
+
+
+def cosine_max_over_neurons(overlap, self_overlap):
+    """max_j |M_jk| / sqrt(Q_jj), computed with xarray alone (figures.py uses numpy)."""
+    norms = np.sqrt(xr.concat([self_overlap.isel(neuron=j, neuron2=j)
+                               for j in range(self_overlap.sizes["neuron"])], "neuron"))
+    return (abs(overlap) / norms).max("neuron")
+
+
+def test_two_layer_overlap_figure_draws_both_directions_and_one_first_step(two_layer):
+    """One panel per teacher direction, one curve per protocol; on shared streams the step-1
+    overlaps of single- and multi-pass are the same numbers (the same teacher, start and first
+    batch), and they part from step 2 on (the second batch differs)."""
+    with tt.open_archive(two_layer) as ds:
+        assert tt.count_status(ds)["done"] == ds.status.size
+        # Listed second, tanh_he1_he3 is still the slice drawn (the preferred target).
+        fig = make_figure("two-layer-overlap", ds.isel(target=[1, 0]))
+        assert isinstance(fig, Figure)
+        assert len(fig.axes) == 2
+        assert [ax.get_title() for ax in fig.axes] == ["direction 0: z1 (He1)",
+                                                       "direction 1: z2 (He3)"]
+        assert "target=tanh_he1_he3" in fig._suptitle.get_text()
+        assert "cosine" in fig.axes[0].get_ylabel()
+        one = ds.sel(target="tanh_he1_he3")
+        want = cosine_max_over_neurons(one.overlap, one.self_overlap).mean("repeat")
+        steps = ds.iteration.values
+        assert list(steps) == [0, 1, 2, 3]
+        for k, ax in enumerate(fig.axes):
+            curves = {line.get_label(): line for line in ax.lines
+                      if line.get_label() in ("single-pass", "multi-pass (one batch)")}
+            assert set(curves) == {"single-pass", "multi-pass (one batch)"}
+            single, multi = curves["single-pass"], curves["multi-pass (one batch)"]
+            for line, reuse in ((single, 1), (multi, 0)):
+                np.testing.assert_array_equal(line.get_xdata(), steps)
+                np.testing.assert_allclose(
+                    line.get_ydata(), want.sel(batch_reuse=reuse, direction=k).values,
+                    rtol=1e-12)
+            at = list(steps).index(1)
+            assert single.get_ydata()[at] > 0
+            assert single.get_ydata()[at] == multi.get_ydata()[at]
+            assert single.get_ydata()[at + 1] != multi.get_ydata()[at + 1]
+            # The theory crosses at step 1: |E M_1| over each run's own sqrt(Q_jj) at step 1.
+            crosses = [line for line in ax.lines if line.get_marker() == "x"]
+            assert len(crosses) == 2  # one per protocol, on top of each other
+            norms = np.sqrt(xr.concat([one.self_overlap.isel(neuron=j, neuron2=j, record=at)
+                                       for j in range(2)], "neuron"))
+            theory = (abs(one.theory_step1_overlap) / norms).max("neuron").mean("repeat")
+            for cross, reuse in zip(crosses, (1, 0)):
+                np.testing.assert_array_equal(cross.get_xdata(), [1.0])
+                np.testing.assert_allclose(
+                    cross.get_ydata(), [theory.sel(batch_reuse=reuse, direction=k).item()],
+                    rtol=1e-12)
+
+
+def test_two_layer_overlap_figure_renders_and_refuses_another_experiment(two_layer, grid,
+                                                                         tmp_path, capsys):
+    assert "two-layer-overlap" in FIGURES
+    assert FIGURES["two-layer-overlap"].experiment == "two_layer"
+    out = tmp_path / "two-layer-overlap.png"
+    assert cli.figure_main(["two-layer-overlap", str(two_layer), "-o", str(out)]) == 0, \
+        capsys.readouterr().err
+    assert_drawn_png(out, min_width=600)  # two panels side by side
+    with tt.open_archive(grid) as ds:
+        with pytest.raises(ValueError, match="draws a two_layer archive; this one holds "
+                                             "quadratic"):
+            make_figure("two-layer-overlap", ds)
+    with tt.open_archive(two_layer) as ds:
+        with pytest.raises(ValueError, match="draws a quadratic archive"):
+            make_figure("quadratic-curves", ds)
 
 
 # ------------------------------------------------------------------ tailsweep export --csv

@@ -4,15 +4,19 @@ A figure function takes the archive of the matching jobs/ spec (any archive of i
 with the axes it needs) and returns a matplotlib Figure. Adding a figure is one decorated
 function; the command line and `--list` pick it up from the registry.
 """
+import re
 from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
 from matplotlib.figure import Figure
+from matplotlib.lines import Line2D
+from matplotlib.ticker import MaxNLocator
 
-from .archive import RECORD, dim_of, sweep_axes
+from .archive import ITERATION, RECORD, REPEAT, axis_parameters, dim_of, keep_runs, sweep_axes
 from .fit import fit_exponent
-from .plot import format_value, panels_size, plot_metric
+from .plot import (PANEL_SIZE, axis_label, default_title, format_value, mean_over_repeats,
+                   panels_size, plot_metric)
 from .select import select
 
 
@@ -334,3 +338,197 @@ def draw_panel_fits(axes, ds, table, facet, hue):
         rows = table if facet is None else table[table[facet] == value]
         draw_fits(ax, rows, hue, beside=False,
                   colour_of=lambda row: f"C{hue_values.index(row[hue]) % 10}" if hue else "C0")
+
+
+# ------------------------------------------------------------------ two_layer (Dandi et al.)
+# Expected archives: two_layer (docs/experiments.md section 2) with batch_reuse swept (1 single-
+# pass, 0 multi-pass, k each batch k steps), ideally with shared_streams: [batch_reuse] so that
+# the protocols share teacher, start and first batch (their step 1 is then identical). target is
+# fixed at tanh_he1_he3 when swept (else at its first value), every other axis at its first
+# value; the title says the slice.
+
+TWO_LAYER_PREFERRED = {"target": "tanh_he1_he3"}
+# The describe defaults, for a parameter the spec sets in params: (not an archive coordinate).
+TWO_LAYER_DEFAULTS = {"target": "tanh_he1_he3", "batch_reuse": 0}
+# What each target makes of the teacher's first two directions (docs/experiments.md 2.1, 2.7).
+DIRECTION_ROLES = {
+    "tanh_he1_he3": ("He1", "He3"),
+    "staircase": ("z1 term", "z1 z2 term"),
+    "he3": ("He3", "not read by the target"),
+    "tanh_sum": ("tanh z1", "tanh z2"),
+}
+OVERLAP_LABEL = "overlap cosine  max_j |M_jk| / sqrt(Q_jj)"
+LEGEND_WIDTH = 2.4  # inches added beside the panels for the legend
+
+
+def spec_value(ds, name, default):
+    """A parameter that is not a coordinate: its scalar value in the archive's spec (params:),
+    else the experiment's default. Values are read as text, integers converted."""
+    found = re.search(rf"^\s*{name}:\s*([A-Za-z0-9_.+-]+)\s*(#.*)?$", ds.attrs.get("spec", ""),
+                      re.MULTILINE)
+    if not found:
+        return default
+    text = found.group(1)
+    return int(text) if text.isdigit() else text
+
+
+def reuse_label(value):
+    value = int(value)
+    if value == 1:
+        return "single-pass"
+    if value == 0:
+        return "multi-pass (one batch)"
+    return f"reuse {value}"
+
+
+def finite_max(values, axis):
+    """Max over axis of the finite values; NaN where there are none (padded neurons, runs that
+    are not done), without numpy's all-NaN warning."""
+    finite = np.isfinite(values)
+    top = np.where(finite, values, -np.inf).max(axis=axis)
+    return np.where(finite.any(axis=axis), top, np.nan)
+
+
+def neuron_norms(ds, lead):
+    """sqrt(Q_jj) [*lead, neuron, record]: each student row's norm over sqrt(D)."""
+    q = ds["self_overlap"].transpose(*lead, "neuron", "neuron2", RECORD)
+    diagonal = np.diagonal(np.asarray(q.values, dtype=float), axis1=-3, axis2=-2)  # [..., rec, j]
+    return np.sqrt(np.moveaxis(diagonal, -1, -2))
+
+
+def overlap_cosines(ds, lead):
+    """max_j |M_jk| / sqrt(Q_jj) as a numpy array [*lead, direction, record] (lead: the run
+    dimensions, e.g. [batch_reuse, repeat]), and the norms sqrt(Q_jj) [*lead, neuron, record]
+    it divided by."""
+    norms = neuron_norms(ds, lead)
+    m = np.asarray(ds["overlap"].transpose(*lead, "neuron", "direction", RECORD).values, float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cosines = np.abs(m) / norms[..., :, None, :]
+    return finite_max(cosines, axis=-3), norms
+
+
+def theory_cosines(ds, lead, norms, step1):
+    """max_j |E M_1[j, k]| / sqrt(Q_jj at step 1) [*lead, direction]: the theory scalar
+    normalised by the run's own norms at step 1 (record index step1), as the curves are."""
+    theory = np.asarray(ds["theory_step1_overlap"].transpose(*lead, "neuron", "direction").values,
+                        dtype=float)
+    with np.errstate(divide="ignore", invalid="ignore"):
+        cosines = np.abs(theory) / norms[..., :, step1][..., None]
+    return finite_max(cosines, axis=-2)
+
+
+@register("two-layer-overlap", "two_layer",
+          "overlap cosine max_j |M_jk| / sqrt(Q_jj) against steps, one panel per teacher "
+          "direction (z1: He1, z2: He3 of tanh_he1_he3), one colour per batch_reuse "
+          "(single-pass, multi-pass, reuse k): mean over done repeats, their range shaded; "
+          "theory_step1_overlap at step 1 normalised the same way (crosses), the control "
+          "directions' chance level dashed when directions > 2")
+def two_layer_overlap(ds):
+    """The overlap cosine with the teacher's first two directions against steps, single- vs
+    multi-pass (docs/experiments.md section 2; Dandi et al. 2024).
+
+    Drawn, per panel (direction k = 0: z1, k = 1: z2, titled with what the target makes of it,
+    e.g. He1 and He3 for tanh_he1_he3):
+    - per batch_reuse value, one colour (labels: 1 "single-pass", 0 "multi-pass (one batch)",
+      k "reuse k"): the cosine c_k = max_j |M_jk| / sqrt(Q_jj) of each run at each record (the
+      largest |cos| between a student row w_j and the teacher row w*_k, whose norm is sqrt(D)),
+      against iteration; the solid line is its mean over the done repeats, the band the range
+      (min to max) of those repeats; padded neurons (hidden swept) are left out of the max;
+    - crosses at step 1, same colour: theory_step1_overlap normalised the same way, max_j
+      |E M_1[j, k]| / sqrt(Q_jj at step 1) with each run's own Q at step 1, averaged over the
+      done repeats; at finite D the simulated step 1 scatters around it by O(1/sqrt(D)), a
+      little upwards on average (the max over neurons picks up the fluctuation). Left out when
+      step 1 is not a record or the optimizer is not gd (NaN theory);
+    - when the teacher has directions > 2: dashed thin lines, same colour per protocol, the
+      chance level, c_k averaged over the control directions k >= 2 and the repeats (per
+      protocol: a reused batch raises it).
+    One y scale for both panels; the legend is beside the last one.
+    """
+    require_axes(ds, "two-layer-overlap", "direction", "neuron", "neuron2")
+    reuse_swept = "batch_reuse" in ds.coords and ds["batch_reuse"].ndim == 1
+    hue = dim_of(ds, "batch_reuse") if reuse_swept else None
+    ds = fix_other_axes(ds, {hue} if hue else set(), TWO_LAYER_PREFERRED)
+    # Single-valued axes too become scalar coordinates (named in the title), so that the arrays
+    # below are [(hue,) repeat, ...].
+    ds = keep_runs(ds.isel({a: 0 for a in sweep_axes(ds) if a != hue}), "done")
+    target = (format_value(ds["target"].values[()]) if "target" in ds.coords
+              else spec_value(ds, "target", TWO_LAYER_DEFAULTS["target"]))
+    roles = DIRECTION_ROLES.get(target, ("", ""))
+    hues = range(ds.sizes[hue]) if hue else [None]
+
+    lead = ([hue] if hue else []) + [REPEAT]
+    cosines, norms = overlap_cosines(ds, lead)  # [(hue,) repeat, direction, record]
+    count = min(ds.sizes["direction"], 2)
+    # One y scale for both directions (they are compared), the legend beside the last panel.
+    fig = Figure(figsize=(PANEL_SIZE[0] * count + LEGEND_WIDTH, PANEL_SIZE[1] + 0.4),
+                 layout="constrained")
+    axes = fig.subplots(1, count, squeeze=False, sharey=True).ravel()
+    for k, ax in enumerate(axes):
+        ax.set_title(f"direction {k}: z{k + 1}" + (f" ({roles[k]})" if roles[k] else ""),
+                     fontsize="medium")
+    marked = False
+    for j, pick in enumerate(hues):
+        colour = f"C{j % 10}"
+        at = (lambda a: a[pick]) if hue else (lambda a: a)
+        times = ds["iteration"]
+        xs = np.asarray((times.isel({hue: pick}) if hue in times.dims else times).values,
+                        dtype=float)
+        runs = at(cosines)                      # [repeat, direction, record]
+        theory = None
+        if np.any(xs == 1):
+            step1 = int(np.flatnonzero(xs == 1)[0])
+            theory = mean_over_repeats(at(theory_cosines(ds, lead, norms, step1)).T)  # [direction]
+        controls = (mean_over_repeats(runs[:, 2:, :].transpose(2, 0, 1).reshape(len(xs), -1))
+                    if runs.shape[1] > 2 else None)
+        label = curve_label(ds, hue, pick)
+        for k, ax in enumerate(axes):
+            draw_range(ax, xs, runs[:, k, :].T, colour, label)
+            if theory is not None and np.isfinite(theory[k]):
+                marked = True
+                ax.plot([1.0], [theory[k]], linestyle="none", marker="x", markersize=9,
+                        markeredgewidth=2, color=colour, zorder=5, clip_on=False)
+            if controls is not None:
+                ax.plot(xs, controls, color=colour, linestyle="--", linewidth=1.0, alpha=0.8)
+    axes[0].set_ylabel(OVERLAP_LABEL)
+    for ax in axes:
+        ax.set_xlabel(axis_label(ds, ITERATION))
+        ax.xaxis.set_major_locator(MaxNLocator(integer=True))
+        ax.set_ylim(bottom=0)
+        ax.grid(True, which="major", alpha=0.3)
+    handles, labels = axes[0].get_legend_handles_labels()
+    if marked:
+        handles.append(Line2D([], [], color="0.3", linestyle="none", marker="x", markersize=8,
+                              markeredgewidth=2))
+        labels.append("theory E M_1 at step 1")
+    if ds.sizes["direction"] > 2:
+        handles.append(Line2D([], [], color="0.3", linestyle="--", linewidth=1.0))
+        labels.append(f"controls (directions 2-{ds.sizes['direction'] - 1}): chance")
+    axes[-1].legend(handles, labels, fontsize="small", title="batch_reuse",
+                    title_fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.suptitle(default_title(ds.assign_coords(target=target),
+                               "overlap with the teacher's directions"), fontsize="medium")
+    return fig
+
+
+def curve_label(ds, hue, pick):
+    """The protocol's label, with the other parameters of its zip group (if batch_reuse is
+    zipped) after it; for an archive that does not sweep batch_reuse, the spec's value."""
+    if hue is None:
+        return reuse_label(spec_value(ds, "batch_reuse", TWO_LAYER_DEFAULTS["batch_reuse"]))
+    text = reuse_label(ds["batch_reuse"].values[pick])
+    others = [n for n in axis_parameters(ds, hue) if n != "batch_reuse"]
+    if others:
+        text += " (" + ", ".join(f"{n}={format_value(ds[n].values[pick])}" for n in others) + ")"
+    return text
+
+
+def draw_range(ax, xs, runs, colour, label):
+    """The mean over repeats (runs: [record, repeat]) as a line, the repeats' range shaded."""
+    centre = mean_over_repeats(runs)
+    ok = np.isfinite(xs) & np.isfinite(centre)
+    if not ok.any():
+        return
+    ax.plot(xs[ok], centre[ok], color=colour, linewidth=2.0, label=label)
+    if runs.shape[1] > 1:
+        low, high = np.nanmin(runs[ok], axis=1), np.nanmax(runs[ok], axis=1)
+        ax.fill_between(xs[ok], low, high, color=colour, alpha=0.18, linewidth=0)
