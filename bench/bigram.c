@@ -28,7 +28,7 @@
  * library). */
 static double time_run(const char *const *settings)
 {
-    ts_grid *g = ts_grid_new(ts_experiment_find("bigram"));
+    ts_grid *g = ts_grid_alloc(ts_experiment_find("bigram"));
     static const double never[] = {1e-300}, early[] = {0.999};
     for (const char *const *s = settings; *s; s++) {
         char name[64];
@@ -56,7 +56,7 @@ static double time_run(const char *const *settings)
         fprintf(stderr, "bench: %s\n", err.msg);
         exit(1);
     }
-    gsl_rng *rng = ts_rng_new(1, 0, 0);
+    gsl_rng *rng = ts_rng_alloc(1, 0, 0);
     double start = bench_now();
     ts_status status = g->experiment->run(&p, rng, &r, &err);
     double elapsed = bench_now() - start;

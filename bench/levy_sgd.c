@@ -88,7 +88,7 @@ static void set_param(ts_grid *g, const char *setting)
  * the grid and the recorder are set up outside the clock, the problem's data inside). */
 static double time_run(const bench_case *c, int64_t steps)
 {
-    ts_grid *g = ts_grid_new(ts_experiment_find("levy_sgd"));
+    ts_grid *g = ts_grid_alloc(ts_experiment_find("levy_sgd"));
     if (!g) die(c->name, "out of memory");
     for (const char *const *s = c->settings; *s; s++) set_param(g, *s);
     g->base[ts_param_index(g->experiment->params, "steps")].i = steps;
@@ -100,7 +100,7 @@ static double time_run(const bench_case *c, int64_t steps)
     ts_recorder r;
     if (g->experiment->check && g->experiment->check(&p, &err)) die(c->name, err.msg);
     if (ts_recorder_init(&r, &p, &err)) die(c->name, err.msg);
-    gsl_rng *rng = ts_rng_new(1, 0, 0);
+    gsl_rng *rng = ts_rng_alloc(1, 0, 0);
     double start = bench_now();
     ts_status status = g->experiment->run(&p, rng, &r, &err);
     double elapsed = bench_now() - start;

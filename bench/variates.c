@@ -198,8 +198,8 @@ static void bench_zipf_case(bench *b, size_t dim, double exponent)
 {
     char key[64], what[128];
     ts_error err;
-    ts_zipf *alias = ts_zipf_new(dim, exponent, TS_ZIPF_ALIAS, &err);
-    ts_zipf *rejection = ts_zipf_new(dim, exponent, TS_ZIPF_REJECTION, &err);
+    ts_zipf *alias = ts_zipf_alloc(dim, exponent, TS_ZIPF_ALIAS, &err);
+    ts_zipf *rejection = ts_zipf_alloc(dim, exponent, TS_ZIPF_REJECTION, &err);
     if (alias == NULL || rejection == NULL) {
         fprintf(stderr, "bench/variates: %s\n", err.msg);
         exit(1);
@@ -238,7 +238,7 @@ int main(int argc, char **argv)
         fprintf(stderr, "usage: bench/variates [N >= 1000 [REPEATS >= 1]]\n");
         return 2;
     }
-    b.r = ts_rng_new(2025, 0, 0);
+    b.r = ts_rng_alloc(2025, 0, 0);
     b.x = calloc(b.n, sizeof *b.x);
     b.k = calloc(b.n, sizeof *b.k);
     if (b.r == NULL || b.x == NULL || b.k == NULL) {

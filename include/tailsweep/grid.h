@@ -39,7 +39,7 @@ typedef struct ts_grid {
 } ts_grid;
 
 /* An empty grid for experiment x: every parameter at its default, no axes, one repeat. */
-ts_grid *ts_grid_new(const ts_experiment *x);
+ts_grid *ts_grid_alloc(const ts_experiment *x);
 void ts_grid_free(ts_grid *g);
 /* Take ownership of a malloc'd list (for TS_REAL_LIST values); returns it. */
 const double *ts_grid_own_list(ts_grid *g, double *list);

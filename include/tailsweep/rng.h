@@ -12,7 +12,7 @@
 extern const gsl_rng_type *ts_rng_philox;
 
 /* A stream at its start for (seed, point, repeat), substream 0. NULL when out of memory. */
-gsl_rng *ts_rng_new(uint64_t seed, uint64_t point, uint64_t repeat);
+gsl_rng *ts_rng_alloc(uint64_t seed, uint64_t point, uint64_t repeat);
 
 /* Re-key r (which must be of type ts_rng_philox) and rewind it to the start of the stream.
  * Substreams separate independent uses inside one run (data, noise, test set), so that changing
@@ -22,7 +22,7 @@ void ts_rng_key(gsl_rng *r, uint64_t seed, uint64_t point, uint64_t repeat, uint
 struct ts_point;
 /* The run's stream for substream s of point p: (seed, p->stream, p->repeat, s). Every use of
  * randomness in a run keys through these two, so that shared_streams (grid.h) reaches it. */
-gsl_rng *ts_rng_new_for(const struct ts_point *p, uint64_t substream);
+gsl_rng *ts_rng_alloc_for(const struct ts_point *p, uint64_t substream);
 void ts_rng_key_for(gsl_rng *r, const struct ts_point *p, uint64_t substream);
 
 /* Next 64 random bits of r. */

@@ -148,7 +148,7 @@ typedef struct ts_zipf ts_zipf;
 
 /* TS_EUSAGE for dim = 0 or a negative / non-finite exponent; TS_ERUNTIME when out of memory.
  * Returns NULL on error. */
-ts_zipf *ts_zipf_new(size_t dim, double exponent, ts_zipf_method method, ts_error *err);
+ts_zipf *ts_zipf_alloc(size_t dim, double exponent, ts_zipf_method method, ts_error *err);
 void ts_zipf_free(ts_zipf *z);
 
 size_t ts_zipf_dim(const ts_zipf *z);

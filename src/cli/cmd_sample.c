@@ -253,11 +253,11 @@ static int sampler_open(sampler *s, const sample_args *a, ts_error *err)
         status = ts_levy_init(&s->levy, a->alpha, a->beta, a->scale, a->loc, a->param, err);
     else if (a->kind == SAMPLER_LEVY_ISO)
         status = ts_levy_vec_init(&s->vec, TS_LEVY_ISOTROPIC, a->alpha, a->scale, a->dim, err);
-    else if ((s->zipf = ts_zipf_new(a->dim, a->exponent, a->method, err)) == NULL)
+    else if ((s->zipf = ts_zipf_alloc(a->dim, a->exponent, a->method, err)) == NULL)
         status = err->code;
     if (status != TS_OK)
         return status;
-    s->r = ts_rng_new(a->seed, a->point, a->repeat);
+    s->r = ts_rng_alloc(a->seed, a->point, a->repeat);
     if (s->r == NULL)
         return ts_error_set(err, TS_ERUNTIME, "sample: out of memory for the random stream");
     return TS_OK;

@@ -6,7 +6,7 @@
 
 #include "tailsweep/grid.h"
 
-ts_grid *ts_grid_new(const ts_experiment *x)
+ts_grid *ts_grid_alloc(const ts_experiment *x)
 {
     ts_grid *g = calloc(1, sizeof *g);
     if (!g) return NULL;

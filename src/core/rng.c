@@ -85,7 +85,7 @@ static const gsl_rng_type philox_type = {
 
 const gsl_rng_type *ts_rng_philox = &philox_type;
 
-gsl_rng *ts_rng_new(uint64_t seed, uint64_t point, uint64_t repeat)
+gsl_rng *ts_rng_alloc(uint64_t seed, uint64_t point, uint64_t repeat)
 {
     /* gsl_rng_alloc reports failure through GSL's error handler (off in our programs) and
      * returns NULL, which we pass on. */
@@ -100,9 +100,9 @@ void ts_rng_key(gsl_rng *r, uint64_t seed, uint64_t point, uint64_t repeat, uint
     philox_set_key(r->state, seed, point, repeat, substream);
 }
 
-gsl_rng *ts_rng_new_for(const ts_point *p, uint64_t substream)
+gsl_rng *ts_rng_alloc_for(const ts_point *p, uint64_t substream)
 {
-    gsl_rng *r = ts_rng_new(p->seed, p->stream, p->repeat);
+    gsl_rng *r = ts_rng_alloc(p->seed, p->stream, p->repeat);
     if (r && substream) ts_rng_key(r, p->seed, p->stream, p->repeat, substream);
     return r;
 }

@@ -300,7 +300,7 @@ static int parse_experiment(spec_parser *sp, const yaml_node_t *n)
         free(names);
         return spec_fail(sp, n, "experiment: unknown experiment \"%s\"%s", text_of(n), hint);
     }
-    sp->grid = ts_grid_new(sp->x);
+    sp->grid = ts_grid_alloc(sp->x);
     sp->sites = calloc(sp->grid ? sp->grid->nparams + 1 : 1, sizeof *sp->sites);
     if (!sp->grid || !sp->sites)
         return spec_out_of_memory(sp);

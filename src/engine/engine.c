@@ -296,7 +296,7 @@ int ts_engine_run(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt,
     ts_grid_sha256(g, sha);
     char *parts = ts_parts_dir(opt->output);
     uint8_t *finished = calloc(nitems + 1, 1);
-    runner r = {.grid = g, .rng = ts_rng_new(g->seed, 0, 0),
+    runner r = {.grid = g, .rng = ts_rng_alloc(g->seed, 0, 0),
                 .values = malloc(g->nparams * sizeof(ts_value) + 1), .parts = parts,
                 .sha = sha, .sync_seconds = opt->sync_seconds, .rank = rank};
     host_and_vector_math(r.host);

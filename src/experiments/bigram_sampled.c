@@ -134,7 +134,7 @@ static int state_init(sampled_state *s, const ts_bigram_run *run, gsl_rng *rng, 
         state_free(s);
         return ts_error_set(err, TS_ERUNTIME, "out of memory for a %zu x %zu matrix", d, d);
     }
-    s->zipf = ts_zipf_new(d, run->model.a, TS_ZIPF_AUTO, err);
+    s->zipf = ts_zipf_alloc(d, run->model.a, TS_ZIPF_AUTO, err);
     int rc = s->zipf ? ts_optim_init(&s->optim, &run->optim, d * d, err) : TS_ERUNTIME;
     if (rc) {
         state_free(s);

@@ -242,7 +242,7 @@ static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *e
     q->noise = malloc(q->noise_block * d * sizeof *q->noise);
     if (q->loss == TS_LOSS_LOGISTIC && q->exact_population)
         q->quadrature = gsl_integration_workspace_alloc(TS_LOGISTIC_QUADRATURE_LIMIT);
-    q->noise_rng = ts_rng_new_for(p, 0);
+    q->noise_rng = ts_rng_alloc_for(p, 0);
     if (!ok || !q->target || !q->w || !q->wbar || !q->w0 || !q->grad || !q->grad_bar || !q->noise ||
         !q->noise_rng || (q->loss == TS_LOSS_LOGISTIC && q->exact_population && !q->quadrature))
         return out_of_memory(q, err);

@@ -264,8 +264,8 @@ static int state_init(state *st, const ts_point *p, gsl_rng *rng, ts_error *err)
     st->z = malloc(rows * TS_TWO_LAYER_TARGET_DIRECTIONS * sizeof *st->z);
     st->m = malloc(s->p * s->k * sizeof *st->m);
     st->q = malloc(s->p * s->p * sizeof *st->q);
-    st->data = ts_rng_new_for(p, 0);
-    if (s->noise_std > 0) st->noise = ts_rng_new_for(p, 0);
+    st->data = ts_rng_alloc_for(p, 0);
+    if (s->noise_std > 0) st->noise = ts_rng_alloc_for(p, 0);
     int ok = ts_dataset_init(&st->batch, s->n, D, NULL) == TS_OK &&
              ts_dataset_init(&st->test, s->ntest, D, NULL) == TS_OK;
     if (!ok || !st->teacher || !st->w || !st->grad || !st->a || !st->u || !st->e || !st->f ||

@@ -159,7 +159,7 @@ static gsl_ran_discrete_t *alias_table_new(size_t dim, double s)
     return table;
 }
 
-ts_zipf *ts_zipf_new(size_t dim, double exponent, ts_zipf_method method, ts_error *err)
+ts_zipf *ts_zipf_alloc(size_t dim, double exponent, ts_zipf_method method, ts_error *err)
 {
     if (dim == 0) {
         ts_error_set(err, TS_EUSAGE, "Zipf: dim = 0, expected >= 1");

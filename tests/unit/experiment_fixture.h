@@ -38,7 +38,7 @@ static inline tf_run *tf_new(const char *experiment, uint64_t seed)
     const ts_experiment *x = ts_experiment_find(experiment);
     ck_assert_msg(x != NULL, "no experiment %s", experiment);
     tf_run *f = calloc(1, sizeof *f);
-    f->g = ts_grid_new(x);
+    f->g = ts_grid_alloc(x);
     ck_assert_ptr_nonnull(f->g);
     f->g->seed = seed;
     f->values = calloc(f->g->nparams + 1, sizeof *f->values);
@@ -109,7 +109,7 @@ static inline ts_status tf_go(tf_run *f, uint32_t repeat)
     ts_grid_point(f->g, 0, repeat, f->values, &f->p);
     ts_recorder_free(&f->r);
     ck_assert_msg(ts_recorder_init(&f->r, &f->p, &f->err) == TS_OK, "recorder: %s", f->err.msg);
-    if (!f->rng) f->rng = ts_rng_new(f->g->seed, 0, repeat);
+    if (!f->rng) f->rng = ts_rng_alloc(f->g->seed, 0, repeat);
     ts_rng_key(f->rng, f->g->seed, 0, repeat, 0);
     ts_error_clear(&f->err);
     f->status = f->g->experiment->run(&f->p, f->rng, &f->r, &f->err);

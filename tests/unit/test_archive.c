@@ -92,7 +92,7 @@ static void scenario_a(scenario *s)
 {
     const ts_experiment *x = ts_experiment_find("quadratic");
     ts_error err;
-    s->grid = ts_grid_new(x);
+    s->grid = ts_grid_alloc(x);
     int step = ts_param_index(x->params, "step_size"), dim = ts_param_index(x->params, "dim");
     int steps = ts_param_index(x->params, "steps"), mode = ts_param_index(x->params, "mode");
     ts_value sizes[3] = {{.type = TS_REAL, .r = 0.5}, {.type = TS_REAL, .r = 1.0},
@@ -113,7 +113,7 @@ static void scenario_a(scenario *s)
 /* No axes at all: one point, 4 repeats (run 3 missing), fixed record times. */
 static void scenario_b(scenario *s)
 {
-    s->grid = ts_grid_new(ts_experiment_find("quadratic"));
+    s->grid = ts_grid_alloc(ts_experiment_find("quadratic"));
     s->grid->repeats = 4;
     s->grid->seed = 11;
     set_record_rule(s->grid, RECORDS_B);

@@ -51,7 +51,7 @@ static ts_spec *test_spec(const ts_experiment *x)
 /* A grid of one point: the base values of g with point k's axis values written in. */
 static ts_grid *single_point(const ts_grid *g, uint64_t k)
 {
-    ts_grid *one = ts_grid_new(g->experiment);
+    ts_grid *one = ts_grid_alloc(g->experiment);
     one->seed = g->seed;
     ts_point p;
     ts_grid_point(g, k, 0, one->base, &p);
@@ -71,7 +71,7 @@ static void run_once(const ts_grid *g, ts_value *values, outcome *out)
     ts_grid_point(g, 0, 0, values, &p);
     ck_assert_msg(ts_recorder_init(&out->r, &p, &out->err) == TS_OK, "%s: recorder: %s",
                   g->experiment->name, out->err.msg);
-    gsl_rng *rng = ts_rng_new_for(&p, 0);
+    gsl_rng *rng = ts_rng_alloc_for(&p, 0);
     ts_error_clear(&out->err);
     out->status = g->experiment->run(&p, rng, &out->r, &out->err);
     gsl_rng_free(rng);
@@ -218,7 +218,7 @@ static int runs_within(const ts_grid *g, size_t declared, char *msg, size_t cap)
         ts_grid_point(g, 0, 0, values, &p);
         ts_recorder r;
         ts_error err;
-        gsl_rng *rng = ts_rng_new_for(&p, 0);
+        gsl_rng *rng = ts_rng_alloc_for(&p, 0);
         if (ts_recorder_init(&r, &p, &err) != TS_OK || !rng) _exit(2);
         long data = status_kb("VmData");
         rlim_t limit = (rlim_t)data * 1024 + declared + declared / 50 + (2u << 20);

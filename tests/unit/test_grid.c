@@ -9,7 +9,7 @@
 static ts_grid *grid_3x2_zip2(void)
 {
     const ts_experiment *x = ts_experiment_find("synthetic");
-    ts_grid *g = ts_grid_new(x);
+    ts_grid *g = ts_grid_alloc(x);
     ts_error err;
     int tag = ts_param_index(x->params, "tag"), work = ts_param_index(x->params, "work");
     int steps = ts_param_index(x->params, "steps");

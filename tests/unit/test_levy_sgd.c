@@ -381,7 +381,7 @@ START_TEST(logistic_moments_match_monte_carlo)
      * standard deviation) of the integral. */
     const size_t n = RUNNING_ON_VALGRIND ? 20000 : 400000;
     double *g = malloc(n * sizeof *g);
-    gsl_rng *rng = ts_rng_new(SEED, 7, 0);
+    gsl_rng *rng = ts_rng_alloc(SEED, 7, 0);
     ts_gaussian_fill(rng, 1.0, g, n);
     /* The sample standard deviation gives an honest standard error only when many draws land in
      * the logistic bend (|v| < ~5): at s = 300 a fraction ~10/s phi(m/s) ~ 1.3% of them, 260

@@ -28,7 +28,7 @@ static double at(const double *a, size_t lda, ts_linalg_op op, size_t i, size_t 
 /* The tolerance scales with the sum of |terms|, the size of a dot product's rounding error. */
 static void check_gemm(ts_linalg_op op_a, ts_linalg_op op_b, size_t m, size_t n, size_t k)
 {
-    gsl_rng *r = ts_rng_new(7, m * 100 + n, k);
+    gsl_rng *r = ts_rng_alloc(7, m * 100 + n, k);
     size_t lda = (op_a == TS_LINALG_N ? k : m) + 3, ldb = (op_b == TS_LINALG_N ? n : k) + 2;
     size_t ldc = n + 5;
     double *a = random_matrix(r, op_a == TS_LINALG_N ? m : k, lda);
@@ -79,7 +79,7 @@ END_TEST
 
 START_TEST(gemv_dot_nrm2_axpy_scal_match_plain_loops)
 {
-    gsl_rng *r = ts_rng_new(8, 0, 0);
+    gsl_rng *r = ts_rng_alloc(8, 0, 0);
     size_t m = 41, n = 23, lda = 30;
     double *a = random_matrix(r, m, lda), *x = random_matrix(r, 1, m), *y = random_matrix(r, 1, m);
     double *out = calloc(m, sizeof *out);

@@ -630,7 +630,7 @@ static int choice(const char *param, const char *name)
 
 START_TEST(configs_read_the_points_parameters)
 {
-    ts_grid *g = ts_grid_new(&probe);
+    ts_grid *g = ts_grid_alloc(&probe);
     ck_assert_ptr_nonnull(g);
     ts_value values[16];
     ts_point p;

@@ -65,7 +65,7 @@ START_TEST(layout_sizes_series_scalars_and_extra_dims)
     /* quadratic: loss, theory_loss (series), steps_to_eps [eps], final_loss (scalars). */
     const ts_experiment *x = ts_experiment_find("quadratic");
     ck_assert_ptr_nonnull(x);
-    ts_grid *g = ts_grid_new(x);
+    ts_grid *g = ts_grid_alloc(x);
     int rec = ts_param_index(x->params, "record");
     g->base[rec].rec.count = 7;
     ts_value values[32];
@@ -106,7 +106,7 @@ static const ts_metric_def padded_metrics[] = {
 START_TEST(a_smaller_run_is_padded_into_the_larger_layout_with_nan)
 {
     ts_experiment x = {.name = "padded", .params = padded_params, .metrics = padded_metrics};
-    ts_grid *g = ts_grid_new(&x);
+    ts_grid *g = ts_grid_alloc(&x);
     ts_value values[4];
     ts_point p;
     ts_grid_point(g, 0, 0, values, &p);
@@ -141,7 +141,7 @@ END_TEST
 START_TEST(the_grid_layout_takes_the_largest_swept_size)
 {
     ts_experiment x = {.name = "padded", .params = padded_params, .metrics = padded_metrics};
-    ts_grid *g = ts_grid_new(&x);
+    ts_grid *g = ts_grid_alloc(&x);
     ts_value widths[3] = {
         {.type = TS_INT, .i = 4}, {.type = TS_INT, .i = 7}, {.type = TS_INT, .i = 1}};
     int param = 0;

@@ -40,7 +40,7 @@ static size_t count_equal_words(const uint64_t *a, const uint64_t *b, size_t n)
 static void stream_words(uint64_t seed, uint64_t point, uint64_t repeat, uint64_t substream,
                          uint64_t *w, size_t n)
 {
-    gsl_rng *r = ts_rng_new(0, 0, 0);
+    gsl_rng *r = ts_rng_alloc(0, 0, 0);
     ck_assert_ptr_nonnull(r);
     ts_rng_key(r, seed, point, repeat, substream);
     draw_words(r, w, n);
@@ -74,7 +74,7 @@ END_TEST
 START_TEST(first_blocks_match_random123_philox4x64)
 {
     const uint64_t seed = 0x0123456789abcdefULL, point = 99, repeat = 7, substream = 2;
-    gsl_rng *r = ts_rng_new(seed, point, repeat);
+    gsl_rng *r = ts_rng_alloc(seed, point, repeat);
     ck_assert_ptr_nonnull(r);
     ts_rng_key(r, seed, point, repeat, substream);
     philox4x64_key_t key = {{seed, point}};
@@ -91,7 +91,7 @@ END_TEST
 START_TEST(get_and_get_double_use_one_word_each)
 {
     const uint64_t seed = 11, point = 12, repeat = 13;
-    gsl_rng *r = ts_rng_new(seed, point, repeat);
+    gsl_rng *r = ts_rng_alloc(seed, point, repeat);
     ck_assert_ptr_nonnull(r);
     philox4x64_key_t key = {{seed, point}};
     philox4x64_ctr_t ctr = {{0, repeat, 0, 0}};
@@ -123,7 +123,7 @@ END_TEST
 START_TEST(rekeying_rewinds_to_stream_start)
 {
     uint64_t a[STREAM_WORDS], b[STREAM_WORDS];
-    gsl_rng *r = ts_rng_new(5, 6, 7);
+    gsl_rng *r = ts_rng_alloc(5, 6, 7);
     ck_assert_ptr_nonnull(r);
     draw_words(r, a, STREAM_WORDS);
     for (int i = 0; i < 1001; i++) /* leave the stream mid-block */
@@ -140,20 +140,20 @@ END_TEST
 START_TEST(streams_do_not_depend_on_rank)
 {
     uint64_t first[STREAM_WORDS], later[STREAM_WORDS];
-    gsl_rng *r = ts_rng_new(77, 5, 0);
+    gsl_rng *r = ts_rng_alloc(77, 5, 0);
     ck_assert_ptr_nonnull(r);
     draw_words(r, first, STREAM_WORDS);
     gsl_rng_free(r);
 
     for (uint64_t point = 0; point < 10; point++) {
-        gsl_rng *other = ts_rng_new(77, point, 1);
+        gsl_rng *other = ts_rng_alloc(77, point, 1);
         ck_assert_ptr_nonnull(other);
         for (int i = 0; i < 1000 + (int)point; i++)
             (void)gsl_rng_uniform(other);
         (void)gsl_ran_gaussian(other, 1.0);
         gsl_rng_free(other);
     }
-    r = ts_rng_new(77, 5, 0);
+    r = ts_rng_alloc(77, 5, 0);
     ck_assert_ptr_nonnull(r);
     draw_words(r, later, STREAM_WORDS);
     gsl_rng_free(r);
@@ -169,7 +169,7 @@ END_TEST
 START_TEST(uniform_mean_and_variance_match)
 {
     const size_t n = 1000000;
-    gsl_rng *r = ts_rng_new(1, 2, 3);
+    gsl_rng *r = ts_rng_alloc(1, 2, 3);
     ck_assert_ptr_nonnull(r);
     double sum = 0, sum_sq = 0, lo = 1, hi = 0;
     for (size_t i = 0; i < n; i++) {
@@ -194,7 +194,7 @@ END_TEST
 START_TEST(doubles_carry_53_random_bits)
 {
     const size_t n = 100000;
-    gsl_rng *r = ts_rng_new(9, 9, 9);
+    gsl_rng *r = ts_rng_alloc(9, 9, 9);
     ck_assert_ptr_nonnull(r);
     size_t low_bits_set = 0;
     for (size_t i = 0; i < n; i++) {
@@ -211,7 +211,7 @@ END_TEST
 START_TEST(get_covers_32_bits)
 {
     const size_t n = 100000;
-    gsl_rng *r = ts_rng_new(3, 1, 4);
+    gsl_rng *r = ts_rng_alloc(3, 1, 4);
     ck_assert_ptr_nonnull(r);
     size_t top_set = 0;
     unsigned long max_seen = 0;
@@ -233,7 +233,7 @@ START_TEST(fill_uniform_pos_follows_the_stream_in_open_interval)
 {
     enum { N = 103 };
     double u[N];
-    gsl_rng *per_call = ts_rng_new(8, 8, 8), *batched = ts_rng_new(8, 8, 8);
+    gsl_rng *per_call = ts_rng_alloc(8, 8, 8), *batched = ts_rng_alloc(8, 8, 8);
     ck_assert_ptr_nonnull(per_call);
     ck_assert_ptr_nonnull(batched);
     (void)ts_rng_u64(per_call); /* start both mid-block */
@@ -271,7 +271,7 @@ END_TEST
 START_TEST(gsl_ran_gaussian_draws_standard_normals)
 {
     const size_t n = 200000;
-    gsl_rng *r = ts_rng_new(21, 0, 0);
+    gsl_rng *r = ts_rng_alloc(21, 0, 0);
     ck_assert_ptr_nonnull(r);
     double sum = 0, sum_sq = 0;
     for (size_t i = 0; i < n; i++) {

@@ -44,7 +44,7 @@ typedef struct fixture {
 static void setup(fixture *f, ts_blowup rule, double reference)
 {
     f->x = experiment(rule);
-    f->g = ts_grid_new(&f->x);
+    f->g = ts_grid_alloc(&f->x);
     ts_grid_point(f->g, 0, 0, f->values, &f->p);
     ts_error err;
     ck_assert_int_eq(ts_recorder_init(&f->r, &f->p, &err), TS_OK);
@@ -145,7 +145,7 @@ START_TEST(first_hits_without_an_eps_parameter_are_refused)
 {
     static const ts_param_def no_eps[] = {TS_ITERATION_PARAMS(10, TS_RECORD_LOG, 4), {0}};
     ts_experiment x = {.name = "no_eps", .params = no_eps, .metrics = metrics, .blowup = loose};
-    ts_grid *g = ts_grid_new(&x);
+    ts_grid *g = ts_grid_alloc(&x);
     ts_value values[4];
     ts_point p;
     ts_grid_point(g, 0, 0, values, &p);

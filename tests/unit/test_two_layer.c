@@ -179,7 +179,7 @@ typedef struct problem {
 
 static void random_problem(problem *q)
 {
-    gsl_rng *rng = ts_rng_new(SEED, 1, 2);
+    gsl_rng *rng = ts_rng_alloc(SEED, 1, 2);
     for (int k = 0; k < N * D; k++) q->x[k] = gsl_ran_gaussian(rng, 1.0);
     for (int k = 0; k < N; k++) q->y[k] = gsl_ran_gaussian(rng, 1.0);
     for (int k = 0; k < P * D; k++) q->w[k] = gsl_ran_gaussian(rng, 1.0);

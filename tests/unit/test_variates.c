@@ -207,7 +207,7 @@ static ts_levy make_levy(double alpha, double beta, double c, double mu, ts_levy
 /* n variates per call (batched = 0) or in one batched fill (batched = 1). */
 static void levy_sample(const ts_levy *law, uint64_t seed, int batched, double *x, size_t n)
 {
-    gsl_rng *r = ts_rng_new(seed, 0, 0);
+    gsl_rng *r = ts_rng_alloc(seed, 0, 0);
     ck_assert_ptr_nonnull(r);
     if (batched)
         ts_levy_fill(law, r, x, n);
@@ -394,7 +394,7 @@ START_TEST(levy_draws_depend_only_on_seed_point_repeat)
     enum { N = 700 };
     double a[N], b[N], c[N];
     ts_levy law = make_levy(1.5, 0.4, 1, 0, TS_LEVY_S0);
-    gsl_rng *r1 = ts_rng_new(9, 4, 2), *r2 = ts_rng_new(9, 4, 2), *r3 = ts_rng_new(9, 4, 3);
+    gsl_rng *r1 = ts_rng_alloc(9, 4, 2), *r2 = ts_rng_alloc(9, 4, 2), *r3 = ts_rng_alloc(9, 4, 3);
     ck_assert(r1 && r2 && r3);
     for (size_t i = 0; i < N; i++) {
         a[i] = ts_levy_draw(&law, r1);
@@ -419,7 +419,7 @@ START_TEST(levy_fill_does_not_depend_on_how_it_is_split)
     enum { N = 1000, SPLIT = 37 };
     double whole[N], parts[N];
     ts_levy law = make_levy(0.8, -0.3, 2, 1, TS_LEVY_S0);
-    gsl_rng *r = ts_rng_new(5, 5, 5);
+    gsl_rng *r = ts_rng_alloc(5, 5, 5);
     ck_assert_ptr_nonnull(r);
     ts_levy_fill(&law, r, whole, N);
     ts_rng_key(r, 5, 5, 5, 0);
@@ -469,7 +469,7 @@ static ts_levy_vec make_vec(ts_levy_noise noise, double alpha, double c, size_t 
 
 static void vec_sample(const ts_levy_vec *law, uint64_t seed, int batched, double *x, size_t n)
 {
-    gsl_rng *r = ts_rng_new(seed, 1, 0);
+    gsl_rng *r = ts_rng_alloc(seed, 1, 0);
     ck_assert_ptr_nonnull(r);
     if (batched)
         ts_levy_vec_fill(law, r, x, n);
@@ -633,7 +633,7 @@ START_TEST(levy_vec_fill_does_not_depend_on_how_it_is_split)
         size_t d = dims[t];
         ts_levy_vec law = make_vec(TS_LEVY_ISOTROPIC, 1.7, 1, d);
         double *whole = new_doubles(N * d), *parts = new_doubles(N * d);
-        gsl_rng *r = ts_rng_new(1, 2, 3);
+        gsl_rng *r = ts_rng_alloc(1, 2, 3);
         ck_assert_ptr_nonnull(r);
         ts_levy_vec_fill(&law, r, whole, N);
         ts_rng_key(r, 1, 2, 3, 0);
@@ -657,7 +657,7 @@ START_TEST(gaussian_fill_is_normal_with_sigma)
 {
     const double sigma = 0.7;
     double *x = new_doubles(KS_N);
-    gsl_rng *r = ts_rng_new(88, 0, 0);
+    gsl_rng *r = ts_rng_alloc(88, 0, 0);
     ck_assert_ptr_nonnull(r);
     ts_gaussian_fill(r, sigma, x, KS_N - 1); /* odd count: the last pair is cut */
     ts_gaussian_fill(r, sigma, x + KS_N - 1, 1);
@@ -730,8 +730,8 @@ static size_t *count_draws(const size_t *k, size_t n, size_t d)
 static ts_zipf *make_zipf(size_t d, double s, ts_zipf_method method)
 {
     ts_error err;
-    ts_zipf *z = ts_zipf_new(d, s, method, &err);
-    ck_assert_msg(z != NULL, "ts_zipf_new: %s", err.msg);
+    ts_zipf *z = ts_zipf_alloc(d, s, method, &err);
+    ck_assert_msg(z != NULL, "ts_zipf_alloc: %s", err.msg);
     return z;
 }
 
@@ -750,7 +750,7 @@ START_TEST(zipf_chisquare_matches_pmf)
     for (int m = TS_ZIPF_ALIAS; m <= TS_ZIPF_REJECTION; m++) {
         ts_zipf *z = make_zipf(d, s, (ts_zipf_method)m);
         ck_assert_int_eq(ts_zipf_method_used(z), m);
-        gsl_rng *r = ts_rng_new(3000 + (uint64_t)_i, (uint64_t)m, 0);
+        gsl_rng *r = ts_rng_alloc(3000 + (uint64_t)_i, (uint64_t)m, 0);
         ck_assert_ptr_nonnull(r);
         ts_zipf_fill(z, r, k, N_FILL);
         size_t *counts = count_draws(k, N_FILL, d);
@@ -787,7 +787,7 @@ START_TEST(zipf_alias_and_rejection_agree)
         size_t *counts[2];
         for (int m = 0; m < 2; m++) {
             ts_zipf *z = make_zipf(D, exponents[e], m == 0 ? TS_ZIPF_ALIAS : TS_ZIPF_REJECTION);
-            gsl_rng *r = ts_rng_new(4000 + e, (uint64_t)m, 0);
+            gsl_rng *r = ts_rng_alloc(4000 + e, (uint64_t)m, 0);
             ck_assert_ptr_nonnull(r);
             ts_zipf_fill(z, r, k, N);
             counts[m] = count_draws(k, N, D);
@@ -853,7 +853,7 @@ START_TEST(zipf_alias_fill_matches_gsl_ran_discrete_draw_for_draw)
     double *u = new_doubles(N);
     ck_assert_ptr_nonnull(filled);
     ts_zipf *z = make_zipf(d, 1.1, TS_ZIPF_ALIAS);
-    gsl_rng *r = ts_rng_new(12, 0, 0);
+    gsl_rng *r = ts_rng_alloc(12, 0, 0);
     ck_assert_ptr_nonnull(r);
     ts_zipf_fill(z, r, filled, N);
     ts_rng_key(r, 12, 0, 0, 0);
@@ -886,7 +886,7 @@ START_TEST(zipf_row_sampler_follows_the_permutation)
     ck_assert(rho && rho_inv && j);
     for (size_t k = 0; k < d; k++)
         rho[k] = k + 1;
-    gsl_rng *r = ts_rng_new(13, 0, 0);
+    gsl_rng *r = ts_rng_alloc(13, 0, 0);
     ck_assert_ptr_nonnull(r);
     gsl_ran_shuffle(r, rho, d, sizeof *rho);
     for (size_t k = 0; k < d; k++)
@@ -920,7 +920,7 @@ START_TEST(zipf_fill_does_not_depend_on_how_it_is_split)
     size_t whole[N], parts[N];
     for (int m = TS_ZIPF_ALIAS; m <= TS_ZIPF_REJECTION; m++) {
         ts_zipf *z = make_zipf(500, 0.9, (ts_zipf_method)m);
-        gsl_rng *r = ts_rng_new(2, 2, 2);
+        gsl_rng *r = ts_rng_alloc(2, 2, 2);
         ck_assert_ptr_nonnull(r);
         ts_zipf_fill(z, r, whole, N);
         ts_rng_key(r, 2, 2, 2, 0);
@@ -954,13 +954,13 @@ END_TEST
 START_TEST(zipf_new_rejects_bad_arguments)
 {
     ts_error err;
-    ck_assert_ptr_null(ts_zipf_new(0, 1, TS_ZIPF_AUTO, &err));
+    ck_assert_ptr_null(ts_zipf_alloc(0, 1, TS_ZIPF_AUTO, &err));
     ck_assert_int_eq(err.code, TS_EUSAGE);
-    ck_assert_ptr_null(ts_zipf_new(10, -0.5, TS_ZIPF_AUTO, &err));
+    ck_assert_ptr_null(ts_zipf_alloc(10, -0.5, TS_ZIPF_AUTO, &err));
     ck_assert_int_eq(err.code, TS_EUSAGE);
     ck_assert(strstr(err.msg, "exponent") != NULL);
-    ck_assert_ptr_null(ts_zipf_new(10, NAN, TS_ZIPF_AUTO, &err));
-    ck_assert_ptr_null(ts_zipf_new(SIZE_MAX / 4, 1, TS_ZIPF_ALIAS, &err));
+    ck_assert_ptr_null(ts_zipf_alloc(10, NAN, TS_ZIPF_AUTO, &err));
+    ck_assert_ptr_null(ts_zipf_alloc(SIZE_MAX / 4, 1, TS_ZIPF_ALIAS, &err));
     ck_assert_int_eq(err.code, TS_ERUNTIME);
     ts_zipf_method method;
     ck_assert_int_eq(ts_zipf_method_parse("walker", &method, &err), TS_EUSAGE);
@@ -974,7 +974,7 @@ START_TEST(zipf_handles_degenerate_vocabularies)
 {
     for (int m = TS_ZIPF_ALIAS; m <= TS_ZIPF_REJECTION; m++) {
         ts_zipf *z = make_zipf(1, 1.3, (ts_zipf_method)m);
-        gsl_rng *r = ts_rng_new(1, 1, 1);
+        gsl_rng *r = ts_rng_alloc(1, 1, 1);
         ck_assert_ptr_nonnull(r);
         size_t k[100];
         ts_zipf_fill(z, r, k, 100);
