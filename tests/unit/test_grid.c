@@ -122,14 +122,8 @@ START_TEST(total_cost_sums_every_run)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("grid");
-    TCase *tc = tcase_create("grid");
-    tcase_add_test(tc, points_follow_mixed_radix_order_last_axis_fastest);
-    tcase_add_test(tc, shared_axes_leave_the_stream_index);
-    tcase_add_test(tc, canonical_text_changes_with_every_ingredient);
-    tcase_add_test(tc, total_cost_sums_every_run);
-    suite_add_tcase(s, tc);
-    return ts_test_run_suite(s);
-}
+TS_TEST_MAIN("grid",
+             points_follow_mixed_radix_order_last_axis_fastest,
+             shared_axes_leave_the_stream_index,
+             canonical_text_changes_with_every_ingredient,
+             total_cost_sums_every_run)

@@ -85,15 +85,9 @@ START_TEST(list_and_record_format)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("params");
-    TCase *tc = tcase_create("params");
-    tcase_add_test(tc, choice_index_and_name_round_trip);
-    tcase_add_test(tc, range_respects_open_and_closed_bounds);
-    tcase_add_test(tc, range_error_names_the_interval);
-    tcase_add_test(tc, real_formatting_is_exact);
-    tcase_add_test(tc, list_and_record_format);
-    suite_add_tcase(s, tc);
-    return ts_test_run_suite(s);
-}
+TS_TEST_MAIN("params",
+             choice_index_and_name_round_trip,
+             range_respects_open_and_closed_bounds,
+             range_error_names_the_interval,
+             real_formatting_is_exact,
+             list_and_record_format)

@@ -172,19 +172,12 @@ START_TEST(linear_decay_ends_with_smaller_steps_than_constant)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("quadratic");
-    TCase *tc = tcase_create("quadratic");
-    tcase_set_timeout(tc, 60);
-    tcase_add_test(tc, iterated_gd_matches_closed_form_to_1e_12);
-    tcase_add_test(tc, closed_form_method_agrees_with_iteration_on_steps_to_eps);
-    tcase_add_test(tc, isotropic_unit_step_converges_in_one_step);
-    tcase_add_test(tc, step_above_two_over_lambda_max_diverges);
-    tcase_add_test(tc, initial_loss_has_the_law_of_the_target);
-    tcase_add_test(tc, same_stream_gives_same_values_and_repeats_differ);
-    tcase_add_test(tc, other_optimizers_iterate_without_a_closed_form);
-    tcase_add_test(tc, linear_decay_ends_with_smaller_steps_than_constant);
-    suite_add_tcase(s, tc);
-    return ts_test_run_suite(s);
-}
+TS_TEST_MAIN("quadratic",
+             iterated_gd_matches_closed_form_to_1e_12,
+             closed_form_method_agrees_with_iteration_on_steps_to_eps,
+             isotropic_unit_step_converges_in_one_step,
+             step_above_two_over_lambda_max_diverges,
+             initial_loss_has_the_law_of_the_target,
+             same_stream_gives_same_values_and_repeats_differ,
+             other_optimizers_iterate_without_a_closed_form,
+             linear_decay_ends_with_smaller_steps_than_constant)

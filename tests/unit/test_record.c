@@ -156,17 +156,11 @@ START_TEST(the_grid_layout_takes_the_largest_swept_size)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("record");
-    TCase *tc = tcase_create("record");
-    tcase_add_test(tc, log_times_are_strictly_increasing_from_0_to_steps);
-    tcase_add_test(tc, log_times_are_geometric_where_integers_allow);
-    tcase_add_test(tc, linear_times_are_evenly_spaced);
-    tcase_add_test(tc, too_many_records_for_the_steps_is_an_error);
-    tcase_add_test(tc, layout_sizes_series_scalars_and_extra_dims);
-    tcase_add_test(tc, a_smaller_run_is_padded_into_the_larger_layout_with_nan);
-    tcase_add_test(tc, the_grid_layout_takes_the_largest_swept_size);
-    suite_add_tcase(s, tc);
-    return ts_test_run_suite(s);
-}
+TS_TEST_MAIN("record",
+             log_times_are_strictly_increasing_from_0_to_steps,
+             log_times_are_geometric_where_integers_allow,
+             linear_times_are_evenly_spaced,
+             too_many_records_for_the_steps_is_an_error,
+             layout_sizes_series_scalars_and_extra_dims,
+             a_smaller_run_is_padded_into_the_larger_layout_with_nan,
+             the_grid_layout_takes_the_largest_swept_size)

@@ -60,12 +60,6 @@ START_TEST(validation_rejects_bad_declarations)
 }
 END_TEST
 
-int main(void)
-{
-    Suite *s = suite_create("registry");
-    TCase *tc = tcase_create("registry");
-    tcase_add_test(tc, every_registered_experiment_is_well_declared);
-    tcase_add_test(tc, validation_rejects_bad_declarations);
-    suite_add_tcase(s, tc);
-    return ts_test_run_suite(s);
-}
+TS_TEST_MAIN("registry",
+             every_registered_experiment_is_well_declared,
+             validation_rejects_bad_declarations)
