@@ -166,13 +166,10 @@ static double full_step(full_state *s, const ts_bigram_run *run, double lr, int 
 ts_status ts_bigram_run_full(const ts_bigram_run *run, gsl_rng *rng, ts_recorder *r,
                              ts_error *err)
 {
-    full_state s;
     ts_tracker k;
-    if (state_init(&s, run, rng, err)) return TS_FAILED;
-    if (ts_bigram_tracker_init(&k, run, r, err)) {
-        state_free(&s);
+    full_state s;
+    if (ts_bigram_tracker_init(&k, run, r, err) || state_init(&s, run, rng, err))
         return TS_FAILED;
-    }
     ts_status status = TS_DONE;
     int avx2 = ts_cpu_has_avx2();
     for (int64_t t = 0; t <= run->steps && status == TS_DONE; t++) {

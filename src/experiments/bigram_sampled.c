@@ -13,6 +13,7 @@
 
 #include <gsl/gsl_randist.h>
 
+#include "tailsweep/data.h"
 #include "tailsweep/variates.h"
 
 #include "bigram.h"
@@ -371,20 +372,17 @@ static void sampled_step(sampled_state *s, const ts_bigram_run *run, double lr)
 ts_status ts_bigram_run_sampled(const ts_bigram_run *run, gsl_rng *rng, ts_recorder *r,
                                 ts_error *err)
 {
-    sampled_state s;
     ts_tracker k;
-    if (state_init(&s, run, rng, err)) return TS_FAILED;
-    if (ts_bigram_tracker_init(&k, run, r, err)) {
-        state_free(&s);
+    sampled_state s;
+    if (ts_bigram_tracker_init(&k, run, r, err) || state_init(&s, run, rng, err))
         return TS_FAILED;
-    }
     ts_status status = TS_DONE;
     for (int64_t t = 0; status == TS_DONE; t++) {
         /* The population gap costs O(d) plus the changed columns: only when the tracker needs
          * it. */
         if (ts_tracker_wants(&k, t)) status = ts_tracker_track(&k, t, population_gap(&s, run));
         if (t == run->steps || status != TS_DONE) break;
-        if ((size_t)t % run->batch_reuse == 0) draw_batch(&s, rng);
+        if (ts_batch_is_fresh(t, (int64_t)run->batch_reuse)) draw_batch(&s, rng);
         sampled_step(&s, run, ts_schedule_lr(&run->schedule, t));
     }
     state_free(&s);
