@@ -42,7 +42,7 @@ static int compare_double(const void *a, const void *b)
 typedef void (*kernel)(bench *b, const void *ctx);
 
 /* Median over the repeats of (time for n draws) / n; the median resists the 5-35% noise of
- * this machine (RECIPES.md) better than the mean. */
+ * this machine (bench/README.md) better than the mean. */
 static void run(bench *b, const char *key, const char *what, kernel fn, const void *ctx,
                 size_t per_call_units)
 {

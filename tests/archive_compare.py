@@ -1,5 +1,5 @@
 #!/usr/bin/env python3
-"""Compare two tailsweep archives by the determinism contract (DESIGN.md section 6).
+"""Compare two tailsweep archives by the determinism contract (docs/architecture.md section 6).
 
     archive_compare.py A.h5 B.h5
 

@@ -1,6 +1,6 @@
 /* The archive: one netCDF4-compatible HDF5 file per sweep, written collectively with parallel
  * HDF5 from the shards, in canonical order, to a temporary name then renamed into place.
- * DESIGN.md section 6. */
+ * docs/architecture.md section 6. */
 #ifndef TAILSWEEP_ARCHIVE_H
 #define TAILSWEEP_ARCHIVE_H
 

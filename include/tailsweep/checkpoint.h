@@ -3,7 +3,7 @@
  * record, written with write(2) as soon as it finishes (so a kill -9 of the process loses
  * nothing finished) and fsync'd at least every few seconds and at the end (so a node crash loses
  * at most those seconds). A torn or corrupt record is skipped on reading and its run recomputed;
- * deterministic streams make the recomputed values identical. DESIGN.md section 5. */
+ * deterministic streams make the recomputed values identical. docs/architecture.md section 5. */
 #ifndef TAILSWEEP_CHECKPOINT_H
 #define TAILSWEEP_CHECKPOINT_H
 

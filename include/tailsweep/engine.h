@@ -1,6 +1,7 @@
 /* The engine: runs a sweep's unfinished runs over the ranks of a communicator, largest estimated
  * cost first, dynamically (rank 0 hands out work from a helper thread and computes too), journals
- * every finished run, and writes the archive when every run is finished. DESIGN.md section 5.
+ * every finished run, and writes the archive when every run is finished. docs/architecture.md
+ * section 5.
  *
  * A program that drives the engine (or calls experiments) should call gsl_set_error_handler_off()
  * first, as the tailsweep binary does: the library reports GSL's errors through its own return

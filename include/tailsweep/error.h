@@ -4,7 +4,7 @@
 
 #include <stddef.h>
 
-/* Error classes, which the CLI maps to exit statuses (DESIGN.md section 7). */
+/* Error classes, which the CLI maps to exit statuses (docs/architecture.md section 7). */
 enum {
     TS_OK = 0,
     TS_ERUNTIME = 1, /* I/O, MPI, HDF5, memory: exit 1 */

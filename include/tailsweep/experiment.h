@@ -1,5 +1,5 @@
 /* An experiment is one file under src/experiments/ that fills this descriptor, plus one line in
- * the registry (src/experiments/registry.c). DESIGN.md section 3. */
+ * the registry (src/experiments/registry.c). docs/architecture.md section 2. */
 #ifndef TAILSWEEP_EXPERIMENT_H
 #define TAILSWEEP_EXPERIMENT_H
 

@@ -1,7 +1,7 @@
 /* The expanded sweep: fixed parameters, axes, and the canonical order of points.
  * Canonical order is mixed-radix over the axes as the spec lists them (sweep axes first, then
  * zip groups, each group one axis), the last axis fastest; a run is (point, repeat) and its item
- * number is point * repeats + repeat. DESIGN.md sections 2 and 4. */
+ * number is point * repeats + repeat. docs/architecture.md sections 3 and 4. */
 #ifndef TAILSWEEP_GRID_H
 #define TAILSWEEP_GRID_H
 

@@ -1,6 +1,6 @@
 /* Per-run random streams: Random123's Philox4x64-10 as a gsl_rng_type, keyed by the whole
  * (master seed, point index, repeat) so that streams never collide and never depend on which rank
- * ran a point. get_double returns 53-bit doubles. DESIGN.md section 4. */
+ * ran a point. get_double returns 53-bit doubles. docs/architecture.md section 4. */
 #ifndef TAILSWEEP_RNG_H
 #define TAILSWEEP_RNG_H
 

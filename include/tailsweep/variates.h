@@ -1,5 +1,5 @@
 /* Random variates the experiments draw millions of times per point: alpha-stable Levy noise
- * (scalar and d-dimensional) and Zipf-distributed tokens. DESIGN.md section 4, issue 3.
+ * (scalar and d-dimensional) and Zipf-distributed tokens. docs/experiments.md section 8, issue 3.
  *
  * Every sampler comes in two forms that draw from the same law:
  *   - per call (`_draw`): built on GSL's samplers, the correctness reference;
@@ -163,7 +163,7 @@ size_t ts_zipf_draw(const ts_zipf *z, gsl_rng *r);
 /* n draws in 1..dim into k: one stream word per draw for the alias table. */
 void ts_zipf_fill(const ts_zipf *z, gsl_rng *r, size_t *k, size_t n);
 
-/* A row of conditionals (Kunstner & Bach's bigram model, PAPERS.md section 1): given a
+/* A row of conditionals (Kunstner & Bach's bigram model, docs/experiments.md section 1.1): given a
  * permutation rho of {1..dim}, stored as rho[0 .. dim-1] (rho[k-1] = rho(k)), draw j with
  * P(j = rho(k)) = P(k). The caller owns rho and keeps it valid; it is not checked. */
 size_t ts_zipf_draw_row(const ts_zipf *z, gsl_rng *r, const size_t *rho);

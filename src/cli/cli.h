@@ -5,7 +5,7 @@
 #include "tailsweep/error.h"
 #include "tailsweep/spec.h"
 
-/* Exit statuses (DESIGN.md section 7). */
+/* Exit statuses (docs/architecture.md section 7; README, "Running a sweep"). */
 enum {
     EXIT_ALL_DONE = 0,
     EXIT_RUNTIME = 1,

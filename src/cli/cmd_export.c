@@ -2,8 +2,9 @@
  *
  * The archive as a tidy CSV for users without Python: one row per run, per entry of the metrics'
  * extra dimensions and per record, the same rows and columns as tailsweep_tools.to_dataframe.
- * export_plan.c reads the archive, using only what it says about itself (DESIGN.md section 6);
- * this file writes the CSV. Memory stays bounded: one grid point's block is read at a time. */
+ * export_plan.c reads the archive, using only what it says about itself (docs/architecture.md
+ * section 6); this file writes the CSV. Memory stays bounded: one grid point's block is read at a
+ * time. */
 #include <errno.h>
 #include <inttypes.h>
 #include <math.h>

@@ -1,7 +1,7 @@
 /* Reading an archive for `tailsweep export`: its layout, planned once (export_plan_open), then its
  * values, one grid point at a time (export_read_point). It reads only what the archive says about
- * itself (DESIGN.md section 6): the sweep axes are the dimension scales of /status before
- * `repeat`, a zip group's parameters are the coordinates that /status names in its CF
+ * itself (docs/architecture.md section 6): the sweep axes are the dimension scales of /status
+ * before `repeat`, a zip group's parameters are the coordinates that /status names in its CF
  * `coordinates` attribute, and the metrics are the variables with a `kind` attribute. */
 #include <errno.h>
 #include <stdint.h>

@@ -1,7 +1,7 @@
 /* Per-run random streams: Random123's Philox4x64-10 behind GSL's gsl_rng_type interface.
  *
  * Why not Random123's own gsl_cbrng.h: it keys one word only and builds doubles from 32 bits
- * (DESIGN.md section 4). Here the key is {seed, point} and the counter is
+ * (docs/architecture.md section 4). Here the key is {seed, point} and the counter is
  * {block, repeat, substream, 0}, so every (seed, point, repeat, substream) names a stream of 2^64
  * blocks of 4 x 64 bits, computed from the key alone: no stream depends on the rank that made it
  * or on the draws of any other stream. */
@@ -66,7 +66,7 @@ static unsigned long int philox_gsl_get(void *state)
     return (unsigned long int)(philox_next_word(state) >> 32);
 }
 
-/* 53 random bits, the whole mantissa: 32-bit doubles misweight rare events (RECIPES.md: an alias
+/* 53 random bits, the whole mantissa: 32-bit doubles misweight rare events (measured: an alias
  * table at d = 10^6 fed 32-bit uniforms misweights the rarest tokens by ~0.3%). */
 static double philox_gsl_get_double(void *state)
 {

@@ -1,5 +1,5 @@
 /* The archive: one netCDF4-compatible HDF5 file per sweep, written collectively from the shards.
- * DESIGN.md section 6.
+ * docs/architecture.md section 6.
  *
  * Layout (every dimension is a dimension scale, every variable has its scales attached, so
  * h5netcdf and xarray name the dimensions without glue code):

@@ -1,7 +1,7 @@
 /* Gradient descent vs sign descent on the linear bigram model under Zipf's law (Kunstner & Bach,
  * "Scaling Laws for Gradient Descent and Sign Descent for Linear Bigram Models under Zipf's Law",
- * arXiv:2505.19227; PAPERS.md section 1). This file: the descriptor, the Zipf model and the run
- * dispatch; the modes and the theory live in the files bigram.h lists.
+ * arXiv:2505.19227; docs/experiments.md section 1). This file: the descriptor, the Zipf model and
+ * the run dispatch; the modes and the theory live in the files bigram.h lists.
  *
  * Model: pi_k = k^-a / H(d, a); row i's conditional p_i is a permutation of pi; square loss
  *   L(W) - L* = 1/2 sum_i pi_i ||w_i - p_i||^2,   gradient column i: pi_i (w_i - p_i),

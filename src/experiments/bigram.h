@@ -1,5 +1,5 @@
-/* Private interface of the `bigram` experiment (Kunstner & Bach, arXiv:2505.19227; PAPERS.md
- * section 1), one file per concern:
+/* Private interface of the `bigram` experiment (Kunstner & Bach, arXiv:2505.19227;
+ * docs/experiments.md section 1), one file per concern:
  *   bigram.c           descriptor, parameters and metrics, the run dispatch;
  *   bigram_model.c     the Zipf model, the initial gap, the tracker (what the others share);
  *   bigram_vecmath.c   the vectorised exp sums (libmvec) the closed forms and softmax share;

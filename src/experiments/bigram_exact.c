@@ -1,8 +1,8 @@
-/* The bigram experiment's exact mode (Kunstner & Bach, arXiv:2505.19227; PAPERS.md section 1):
- * from W0 = 0 under the square loss every entry moves on its own, so GD and sign descent with a
- * constant step have finite-d closed forms (bigram_gd.c, bigram_sign.c) that give the loss at
- * any record time in O(d) memory, d up to 10^7. The same closed forms are the theory overlay
- * of the simulated modes. */
+/* The bigram experiment's exact mode (Kunstner & Bach, arXiv:2505.19227; docs/experiments.md
+ * section 1.4): from W0 = 0 under the square loss every entry moves on its own, so GD and sign
+ * descent with a constant step have finite-d closed forms (bigram_gd.c, bigram_sign.c) that give
+ * the loss at any record time in O(d) memory, d up to 10^7. The same closed forms are the theory
+ * overlay of the simulated modes. */
 #include <math.h>
 
 #include "bigram.h"

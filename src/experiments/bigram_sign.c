@@ -1,6 +1,6 @@
 /* Sign descent's finite-d closed forms on the Zipf bigram model (Kunstner & Bach,
- * arXiv:2505.19227; PAPERS.md section 1). From W0 = 0 every entry moves on its own, by eta per
- * step towards its target, and every row holds the same multiset of targets {pi_k}, so
+ * arXiv:2505.19227; docs/experiments.md section 1.3). From W0 = 0 every entry moves on its own, by
+ * eta per step towards its target, and every row holds the same multiset of targets {pi_k}, so
  *   r(t) = sum_k e_k(t)^2 / sum_k pi_k^2,
  * e_k the error of an entry with target pi_k. Here: S(t) = sum_k e_k(t)^2 at one eta for every t
  * (the exact mode), the first t with S(t) below a target, and S at any eta for the iterate and

@@ -2,9 +2,9 @@
  * (bigram_gd.c) and the softmax of the cross-entropy modes spend their time in.
  *
  * glibc's libmvec has SIMD exp, but gcc calls it only for functions declared `simd` that cannot
- * set errno (math.h says so only under -ffast-math, which slows the memory-bound loops:
- * RECIPES.md). As in levy.c, an alias declares exactly that for the loops below, which run over
- * a compile-time count so that -O2 vectorises them, in AVX2+FMA (and, for the weighted sum,
+ * set errno (math.h says so only under -ffast-math, which slows the memory-bound loops,
+ * as measured here). As in levy.c, an alias declares exactly that for the loops below, which run
+ * over a compile-time count so that -O2 vectorises them, in AVX2+FMA (and, for the weighted sum,
  * AVX-512) copies chosen at run time. The copies may differ in the last bits (see the note in
  * variates.h). */
 #include <math.h>

@@ -1,5 +1,5 @@
 /* Heavy-tailed SGD: gradient descent with alpha-stable Levy noise and its generalisation gap
- * (Dupuis & Viallard, arXiv:2312.00427; PAPERS.md section 3). The Euler scheme
+ * (Dupuis & Viallard, arXiv:2312.00427; docs/experiments.md section 3). The Euler scheme
  *   W_{k+1} = W_k - eta_k grad V_S(W_k) + sigma eta_k^(1/alpha) L_k,
  *   V_S = empirical risk + weight_decay/2 ||W||^2 (the shared optimizers' coupled weight decay),
  * runs alongside the "expected dynamics" Wbar, driven by the population risk with the same noise
@@ -24,7 +24,7 @@
  * c = 1 - eta (1 + wd), s = sigma eta^(1/alpha); with a constant step each coordinate of Wbar_T
  * is symmetric alpha-stable around m_T = c^T W0 + eta w* (1 - c^T) / (1 - c) with
  * scale^alpha = s^alpha (1 - |c|^(alpha T)) / (1 - |c|^alpha) (a sum of independent stable
- * variates; PAPERS.md section 3 gives the T -> inf limit for the quadratic), which the
+ * variates; docs/experiments.md section 3.5 gives the T -> inf limit for the quadratic), which the
  * expected_charfn / theory_charfn pair checks in every run.
  *
  * Streams: W0 from the run's stream (substream 0), the training data from substream 1 (inputs,
@@ -479,8 +479,10 @@ static size_t memory(const ts_point *p)
 
 const ts_experiment ts_experiment_levy_sgd = {
     .name = "levy_sgd",
-    .summary = "GD with alpha-stable Levy noise vs its expected dynamics: gap and decoupling",
-    .reference = "Dupuis & Viallard, arXiv:2312.00427 (PAPERS.md section 3)",
+    .summary = "GD (or sign, Adam) with alpha-stable Levy noise vs its expected dynamics: gap "
+               "and decoupling",
+    .reference = "Dupuis & Viallard, From Mutual Information to Expected Dynamics: New "
+                 "Generalization Bounds for Heavy-Tailed SGD, arXiv:2312.00427",
     .params = params,
     .metrics = metrics,
     .cost = cost,

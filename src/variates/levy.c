@@ -19,7 +19,7 @@
  * glibc's libmvec holds SIMD versions of sin, cos, log and exp, but gcc only calls them when the
  * functions are declared `simd` and cannot set errno, which math.h declares only under
  * -ffast-math. Rather than change the build flags for the whole library (-ffast-math also slows
- * the memory-bound loops, RECIPES.md), these aliases declare exactly that for the loops below:
+ * the memory-bound loops, measured here), these aliases declare exactly that for the loops below:
  * same symbols, errno ignored (we never read it). The loops run over a compile-time count, so
  * gcc's -O2 cost model vectorises them, and the AVX2+FMA copy is chosen at run time. */
 #if TS_CPU_LIBMVEC

@@ -1,4 +1,4 @@
-"""The archive opens in xarray with no glue (DESIGN.md section 6).
+"""The archive opens in xarray with no glue (docs/architecture.md section 6).
 
 Runs the real binary ($TAILSWEEP, set by `make check`) on tiny quadratic sweeps, opens the
 archives with xarray.open_dataset(path, engine="h5netcdf") and checks dimensions, coordinates,

@@ -2,7 +2,9 @@
 # one directory: its own munged (own socket), slurmctld and slurmd on ports of their own, state,
 # spool, logs and PMIx temp dirs, so it neither needs nor touches a system SLURM or munge, and
 # two test runs on one machine do not collide. slurm_stop stops every daemon it started, by the
-# PID in that daemon's pidfile. See ../shared/RECIPES.md ("A real single-node SLURM").
+# PID in that daemon's pidfile (there is no systemd). The recipe, checked on Debian 12: srun needs
+# MpiDefault=pmix (pmi2 fails with Open MPI), config_overrides lets the node claim more CPUs than
+# it has, and sacct needs accounting, so jobs are followed with scontrol within MinJobAge.
 
 SLURM_COMMANDS="slurmctld slurmd munged munge sbatch srun scontrol sinfo squeue scancel mpirun"
 

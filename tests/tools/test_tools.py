@@ -679,8 +679,9 @@ def test_time_average_integrates_over_the_second_half_whatever_the_record_spacin
 
 
 def test_time_averaged_distance_falls_like_one_over_sqrt_n_train(levy_distance):
-    """||W - Wbar|| ~ sqrt(d / n) ||Wbar|| (PAPERS.md section 3; figures.levy_distance): the
-    fitted exponent in n_train must be -1/2, for the time average and for the sup.
+    """||W - Wbar|| ~ sqrt(d / n) ||Wbar|| (docs/experiments.md section 3.6;
+    figures.levy_distance): the fitted exponent in n_train must be -1/2, for the time average and
+    for the sup.
 
     Tolerance, as in tests/unit/test_levy_sgd.c: the time average of one run has a relative
     spread near 0.14 (S and the noise path are random; measured below), so the mean of R = 8

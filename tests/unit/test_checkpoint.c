@@ -25,8 +25,8 @@
 static const char SHA_A[] = "aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa";
 static const char SHA_B[] = "0123456789abcdef0123456789abcdef0123456789abcdef0123456789abcdef";
 
-/* The layout DESIGN.md and checkpoint.c document, restated here so that the tests check the
- * format itself rather than echo the implementation's constants. */
+/* The layout src/engine/shard_format.h documents (docs/architecture.md section 5.5), restated here
+ * so that the tests check the format itself rather than echo the implementation's constants. */
 #define FILE_HEADER 76 /* "TSSHARD1", u32 version, 64 hex digits */
 #define BODY_FIXED 100 /* u64 item, i32 status, i32 rank, f64 wall, 64 host, u32 msglen, u64 nv */
 static size_t record_size(size_t msglen, size_t nvalues)

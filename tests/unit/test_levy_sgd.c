@@ -1,6 +1,6 @@
-/* The levy_sgd experiment (Dupuis & Viallard; PAPERS.md section 3) against closed forms that do
- * not come from its code: gradient descent's contraction, the stationary law of the expected
- * dynamics, and the sqrt(d / n) decay of the decoupling distance. */
+/* The levy_sgd experiment (Dupuis & Viallard; docs/experiments.md section 3) against closed forms
+ * that do not come from its code: gradient descent's contraction, the stationary law of the
+ * expected dynamics, and the sqrt(d / n) decay of the decoupling distance. */
 #include <check.h>
 #include <math.h>
 #include <stdlib.h>
@@ -138,8 +138,8 @@ END_TEST
 
 START_TEST(alpha_two_stationary_variance_is_2_sigma2_over_2_minus_eta_for_both_noises)
 {
-    /* PAPERS.md section 3: at alpha = 2, L ~ N(0, 2 I), and Wbar_{k+1} = (1 - eta) Wbar_k
-     * + sigma eta^(1/2) L_k has stationary variance 2 sigma^2 eta / (1 - (1 - eta)^2)
+    /* docs/experiments.md section 3.5: at alpha = 2, L ~ N(0, 2 I), and Wbar_{k+1} = (1 - eta)
+     * Wbar_k + sigma eta^(1/2) L_k has stationary variance 2 sigma^2 eta / (1 - (1 - eta)^2)
      * = 2 sigma^2 / (2 - eta). From W0 = 0 after T = 200 steps the variance falls short by a
      * factor (1 - (1 - eta)^(2T)) = 1 - 5e-19. At alpha = 2 both noises have i.i.d. N(0, 2)
      * coordinates, so the N = d R pooled coordinates of Wbar_T are i.i.d. N(0, v): their mean
@@ -159,7 +159,7 @@ END_TEST
 
 START_TEST(stationary_characteristic_function_matches_stable_law_below_alpha_two)
 {
-    /* PAPERS.md section 3: with S = I each coordinate of Wbar is stationary symmetric
+    /* docs/experiments.md section 3.5: with S = I each coordinate of Wbar is stationary symmetric
      * alpha-stable, E cos(u W) = exp(-|u sigma eta^(1/alpha)|^alpha / (1 - (1 - eta)^alpha)).
      * Coordinate noise makes the d coordinates i.i.d.; pooled over R repeats, the empirical mean
      * of cos(u W) over N = d R coordinates has variance ((1 + phi(2u))/2 - phi(u)^2) / N, and the
@@ -212,8 +212,8 @@ START_TEST(isotropic_noise_has_the_stable_marginal_below_alpha_two)
     /* Rotation-invariant noise has the same one-dimensional marginal as coordinate noise,
      * E exp(i u L_k) = exp(-|u|^alpha), but its coordinates share the mixing variate phi of each
      * step, so one run's mean of cos(u Wbar_T,k) over k fluctuates around its law by far more
-     * than 1/sqrt(d). Its expectation is still the stable law of PAPERS.md section 3: over R
-     * independent runs the mean lies within 5 standard errors, estimated from the R per-run
+     * than 1/sqrt(d). Its expectation is still the stable law of docs/experiments.md section 3.5:
+     * over R independent runs the mean lies within 5 standard errors, estimated from the R per-run
      * values (runs are independent, so that estimate is unbiased whatever the dependence inside
      * a run). n_train = 10 d keeps the empirical dynamics stable. */
     const int64_t d = 20;

@@ -1,5 +1,5 @@
 /* The sweep spec: YAML text to a validated grid, and every class of error located exactly.
- * Parse tests use the registry's `quadratic` experiment (DESIGN.md section 2). */
+ * Parse tests use the registry's `quadratic` experiment (README, "The sweep spec"). */
 #include <check.h>
 #include <errno.h>
 #include <float.h>

@@ -1,4 +1,4 @@
-"""Opening a tailsweep archive and finding its parts (DESIGN.md section 6).
+"""Opening a tailsweep archive and finding its parts (docs/architecture.md section 6).
 
 The archive is netCDF4-compatible HDF5, so xarray opens it with no glue; this module only adds
 what the layout knows and xarray does not: which variables are metrics, which dimensions are

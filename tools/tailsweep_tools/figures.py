@@ -312,8 +312,8 @@ def levy_distance(ds):
     # d coordinates of (S - I) v has sd ||v|| / sqrt(n)); the time average follows it. In n that
     # is n^(-1/2) (tests/unit/test_levy_sgd.c checks it at d = 10). In d the factor ||Wbar||
     # counts too: at stationarity each coordinate has scale sigma eta^(1/alpha) / (1 - |1 -
-    # eta|^alpha)^(1/alpha) (PAPERS.md section 3), so ||Wbar|| ~ sigma sqrt(d) once the noise
-    # outweighs init_scale, and the distance grows like d / sqrt(n): slope 1, a little more
+    # eta|^alpha)^(1/alpha) (docs/experiments.md section 3.5), so ||Wbar|| ~ sigma sqrt(d) once the
+    # noise outweighs init_scale, and the distance grows like d / sqrt(n): slope 1, a little more
     # where d / n is not small (jobs/levy_sgd.yaml at d = 200, n = 500: 1.1 to 1.3).
     x = next((name for name in ("n_train", "dim") if swept(ds, name)), None)
     if x is None:

@@ -1,7 +1,7 @@
 """Rank correlation of a metric with a parameter: Kendall's tau, per group, pooled over the rest.
 
-The heavy-tailed SGD line of work (PAPERS.md section 3; jobs/levy_sgd.yaml) summarises how the
-generalisation gap depends on the tail index alpha by one number per problem: Kendall's tau
+The heavy-tailed SGD line of work (docs/experiments.md section 3.7; jobs/levy_sgd.yaml) summarises
+how the generalisation gap depends on the tail index alpha by one number per problem: Kendall's tau
 between the gap and alpha over every run of the problem, all widths (dim) and seeds (repeats)
 pooled. A rank statistic suits it: the gap of alpha-stable dynamics has heavy tails (infinite
 variance for alpha < 2), which would swamp a Pearson correlation, while tau only counts
