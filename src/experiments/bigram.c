@@ -14,6 +14,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "tailsweep/data.h"
+
 #include "bigram.h"
 
 /* ------------------------------------------------------------------ declarations */
@@ -48,8 +50,7 @@ static const ts_param_def params[] = {
      .unit = "", .doc = "rows' conditionals: an independent random permutation each, or one"},
     {"batch_size", TS_INT, .def.i = 64, .range = "[1, inf)", .unit = "pairs",
      .doc = "sampled: (i, j) pairs per mini-batch"},
-    {"batch_reuse", TS_INT, .def.i = 1, .range = "[1, inf)", .unit = "steps",
-     .doc = "sampled: consecutive steps on each drawn batch"},
+    TS_BATCH_REUSE_PARAM(1),
     {"sampled_update", TS_ENUM, .def.e = "auto", .choices = "auto|dense", .unit = "",
      .doc = "sampled: auto keeps a lazy scale per column for plain SGD on the square loss "
             "(O(batch) per step, equal to dense up to rounding); dense writes whole columns "
@@ -58,34 +59,41 @@ static const ts_param_def params[] = {
 };
 
 static const ts_metric_def metrics[] = {
-    {.name = "loss", .kind = TS_SERIES, .unit = "nats (cross-entropy) or squared error",
+    [TS_BIGRAM_LOSS] = {.name = "loss", .kind = TS_SERIES,
+     .unit = "nats (cross-entropy) or squared error",
      .doc = "L(W_t) - L*, the population loss gap"},
-    {.name = "rel_err", .kind = TS_SERIES, .unit = "",
+    [TS_BIGRAM_REL_ERR] = {.name = "rel_err", .kind = TS_SERIES, .unit = "",
      .doc = "(L(W_t) - L*) / (L(W_0) - L*)"},
-    {.name = "theory_rel_err", .kind = TS_SERIES, .unit = "", .theory_for = "rel_err",
+    [TS_BIGRAM_THEORY] = {.name = "theory_rel_err", .kind = TS_SERIES, .unit = "",
+     .theory_for = "rel_err",
      .doc = "finite-d closed form of full-batch GD or sign descent (square loss, constant "
             "step); NaN otherwise"},
-    {.name = "asymptotic_rel_err", .kind = TS_SERIES, .unit = "", .theory_for = "rel_err",
+    [TS_BIGRAM_ASYMPTOTIC] = {.name = "asymptotic_rel_err", .kind = TS_SERIES, .unit = "",
+     .theory_for = "rel_err",
      .doc = "GD with eta = 1/pi_1: the paper's limit law (Thm 3.1; a = 1: its finite-d form); "
             "NaN otherwise"},
-    {.name = "best_rel_err", .kind = TS_SERIES, .unit = "",
+    [TS_BIGRAM_BEST] = {.name = "best_rel_err", .kind = TS_SERIES, .unit = "",
      .doc = "exact sign descent: min over phi of r(T) with eta = 1/(H T phi^a), T the record "
             "time (phi_grid > 0)"},
-    {.name = "best_phi", .kind = TS_SERIES, .unit = "tokens", .doc = "argmin of best_rel_err"},
-    {.name = "best_avg_rel_err", .kind = TS_SERIES, .unit = "",
+    [TS_BIGRAM_BEST_PHI] = {.name = "best_phi", .kind = TS_SERIES, .unit = "tokens",
+     .doc = "argmin of best_rel_err"},
+    [TS_BIGRAM_BEST_AVG] = {.name = "best_avg_rel_err", .kind = TS_SERIES, .unit = "",
      .doc = "as best_rel_err for the mean of the last two iterates (W_{T-1} + W_T)/2, which "
             "removes the period-2 oscillation"},
-    {.name = "best_avg_phi", .kind = TS_SERIES, .unit = "tokens",
+    [TS_BIGRAM_BEST_AVG_PHI] = {.name = "best_avg_phi", .kind = TS_SERIES, .unit = "tokens",
      .doc = "argmin of best_avg_rel_err"},
-    {.name = "asymptotic_best_rel_err", .kind = TS_SERIES, .unit = "",
+    [TS_BIGRAM_ASYMPTOTIC_BEST] = {.name = "asymptotic_best_rel_err", .kind = TS_SERIES, .unit = "",
      .theory_for = "best_avg_rel_err",
      .doc = "1/(zeta(2a) (1 + tau^2)), 4 T^2 = tau^2 d (the paper's Thm 4.5, a > 1/2)"},
-    {.name = "steps_to_eps", .kind = TS_SCALAR, .unit = "iterations", .dims = {"eps"},
+    [TS_BIGRAM_STEPS_TO_EPS] = {.name = "steps_to_eps", .kind = TS_SCALAR, .unit = "iterations",
+     .dims = {"eps"},
      .doc = "first t with rel_err <= eps (exact GD: real t solving r(t) = eps); NaN if never"},
-    {.name = "best_avg_steps_to_eps", .kind = TS_SCALAR, .unit = "iterations", .dims = {"eps"},
+    [TS_BIGRAM_BEST_AVG_STEPS_TO_EPS] = {.name = "best_avg_steps_to_eps", .kind = TS_SCALAR,
+     .unit = "iterations", .dims = {"eps"},
      .doc = "smallest horizon T with best_avg_rel_err <= eps (bisection); NaN if none"},
-    {.name = "final_rel_err", .kind = TS_SCALAR, .unit = "", .doc = "rel_err at t = steps"},
-    {0},
+    [TS_BIGRAM_FINAL] = {.name = "final_rel_err", .kind = TS_SCALAR, .unit = "",
+     .doc = "rel_err at t = steps"},
+    [TS_BIGRAM_NMETRICS] = {0},
 };
 
 static int run_init(ts_bigram_run *run, const ts_point *p, ts_error *err)

@@ -28,7 +28,7 @@
 #include "tailsweep/schedule.h"
 #include "tailsweep/tracker.h"
 
-/* Metric indices, in the order of the metrics table in bigram.c. */
+/* Metric indices: the metrics table in bigram.c is indexed by them. */
 enum {
     TS_BIGRAM_LOSS,
     TS_BIGRAM_REL_ERR,
@@ -41,7 +41,8 @@ enum {
     TS_BIGRAM_ASYMPTOTIC_BEST,
     TS_BIGRAM_STEPS_TO_EPS,
     TS_BIGRAM_BEST_AVG_STEPS_TO_EPS,
-    TS_BIGRAM_FINAL
+    TS_BIGRAM_FINAL,
+    TS_BIGRAM_NMETRICS
 };
 
 typedef enum { TS_BIGRAM_SQUARE, TS_BIGRAM_CROSS_ENTROPY } ts_bigram_objective;
