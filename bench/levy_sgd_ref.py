@@ -24,7 +24,8 @@ phi ~ S1(alpha/2, 1, 2 cos(pi alpha/4)^(2/alpha), 0) (include/tailsweep/variates
 Samorodnitsky & Taqqu 1994, Prop. 2.5.2), or i.i.d. symmetric S(alpha, 0, 1, 0) coordinates.
 
 Run with Debian's /usr/bin/python3 (python3-numpy, python3-scipy). numpy's matrix-vector
-products go through the reference (netlib) BLAS here, the C code's through GSL's CBLAS.
+products go through the system libblas.so.3, which is OpenBLAS once libopenblas-dev is installed
+(as the C code's are, one thread each).
 """
 import math
 import sys

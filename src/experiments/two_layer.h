@@ -43,7 +43,7 @@ void ts_two_layer_initial_student(size_t hidden, double *mean, double *square);
  * and for the unit test's finite differences: u = x w^T / sqrt(dim) [n x hidden], f = relu(u) a,
  * r = y - f; returns the summed loss sum 1/2 r^2. With grad non-NULL also writes
  * grad = dL/dW [hidden x dim] = -(1/sqrt(dim)) E^T x, E[mu][j] = r_mu a_j 1[u > 0], using e
- * [n x hidden] as scratch. f and r are [n]. */
+ * [n x hidden] as scratch. f and r are [n]. One pass over x, in row blocks (two_layer.c). */
 double ts_two_layer_pass(size_t n, size_t dim, size_t hidden, const double *x, const double *y,
                          const double *w, const double *a, double *u, double *f, double *r,
                          double *e, double *grad);
