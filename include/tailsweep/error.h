@@ -26,7 +26,8 @@ int ts_error_set(ts_error *err, int code, const char *fmt, ...)
 int ts_error_at(ts_error *err, int code, const char *file, int line, int column,
                 const char *fmt, ...) __attribute__((format(printf, 6, 7)));
 
-/* "file:line:column: message" (or just the message), into buf; returns buf. */
+/* "file:line:column: message", "file:line: message" (column 0), or just the message, into buf;
+ * returns buf. */
 const char *ts_error_format(const ts_error *err, char *buf, size_t cap);
 
 #endif

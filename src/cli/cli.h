@@ -25,6 +25,7 @@ int ts_cmd_status(int argc, char **argv);
 int ts_cmd_sample(int argc, char **argv);
 int ts_cmd_slurm(int argc, char **argv);
 int ts_cmd_export(int argc, char **argv);
+int ts_cmd_schedule(int argc, char **argv);
 
 /* Rank 0 prints "tailsweep: <located message>" to stderr; returns the exit status for err. */
 int cli_report(const ts_error *err);

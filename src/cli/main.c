@@ -23,6 +23,8 @@ static const char usage[] =
     "  sample levy|levy-iso|zipf ...  draw from the samplers the experiments use\n"
     "  slurm SPEC [options]  print a ready sbatch script for the sweep\n"
     "  export ARCHIVE --csv  the archive as CSV (one row per run and record), no Python needed\n"
+    "  schedule SHAPE|refine|bound ...  step-size schedules, refinement from gradient norms,\n"
+    "                       the last-iterate bound (for any training log)\n"
     "\n"
     "`tailsweep COMMAND --help` explains each command. Exit status: 0 every run done or\n"
     "diverged; 1 runtime error; 2 usage or spec error; 3 finished with failed runs;\n"
@@ -36,7 +38,7 @@ typedef struct command {
 static const command commands[] = {
     {"run", ts_cmd_run},       {"plan", ts_cmd_plan},         {"status", ts_cmd_status},
     {"collect", ts_cmd_collect}, {"describe", ts_cmd_describe}, {"sample", ts_cmd_sample},
-    {"slurm", ts_cmd_slurm},     {"export", ts_cmd_export},
+    {"slurm", ts_cmd_slurm},     {"export", ts_cmd_export},     {"schedule", ts_cmd_schedule},
 };
 
 static int dispatch(int argc, char **argv)
@@ -62,13 +64,14 @@ static int launched_as_a_rank(void)
     return getenv("OMPI_COMM_WORLD_SIZE") || getenv("PMI_SIZE") || getenv("PMIX_RANK");
 }
 
-/* plan, describe, status, slurm, sample and export read and write files serially: outside a
+/* plan, describe, status, slurm, sample, export and schedule work serially: outside a
  * launcher they skip MPI_Init, which costs half a second alone and, as a singleton next to a
  * running sweep that keeps every core busy, waited seconds for it to end (`tailsweep status` of
  * a live sweep). Serial HDF5 (the default file driver) needs no MPI even in a parallel build. */
 static int needs_mpi(int argc, char **argv)
 {
-    static const char *const serial[] = {"plan", "describe", "status", "slurm", "sample", "export"};
+    static const char *const serial[] = {"plan",   "describe", "status",  "slurm",
+                                         "sample", "export",   "schedule"};
     if (launched_as_a_rank() || argc < 2) return 1;
     for (size_t k = 0; k < sizeof serial / sizeof serial[0]; k++)
         if (strcmp(argv[1], serial[k]) == 0) return 0;

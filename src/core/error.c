@@ -44,8 +44,10 @@ int ts_error_at(ts_error *err, int code, const char *file, int line, int column,
 
 const char *ts_error_format(const ts_error *err, char *buf, size_t cap)
 {
-    if (err->file[0] && err->line > 0)
+    if (err->file[0] && err->line > 0 && err->column > 0)
         snprintf(buf, cap, "%s:%d:%d: %s", err->file, err->line, err->column, err->msg);
+    else if (err->file[0] && err->line > 0) /* a line-oriented file: no column */
+        snprintf(buf, cap, "%s:%d: %s", err->file, err->line, err->msg);
     else if (err->file[0])
         snprintf(buf, cap, "%s: %s", err->file, err->msg);
     else
