@@ -21,6 +21,7 @@
 #include <stdint.h>
 #include "tailsweep/error.h"
 #include "tailsweep/params.h"
+#include "tailsweep/refine.h"
 
 typedef enum ts_schedule_kind {
     TS_SCHEDULE_CONSTANT = 0,
@@ -32,7 +33,9 @@ typedef enum ts_schedule_kind {
     TS_SCHEDULE_TABLE = 4
 } ts_schedule_kind;
 
-#define TS_SCHEDULE_CHOICES "constant|linear_decay|cosine|step"
+/* The spec's choices: the kinds above but the table, and "refined" (a table the run computes
+ * from a first pass: ts_schedule_refined). */
+#define TS_SCHEDULE_CHOICES "constant|linear_decay|cosine|step|refined"
 #define TS_SCHEDULE_MAX_MILESTONES 16
 
 typedef struct ts_schedule {
@@ -62,13 +65,22 @@ double ts_schedule_lr(const ts_schedule *s, int64_t t);
  * steps). */
 #define TS_SCHEDULE_PARAMS                                                                     \
     {"schedule", TS_ENUM, .def.e = "constant", .choices = TS_SCHEDULE_CHOICES, .unit = "",   \
-     .doc = "step-size schedule over the run"},                                                \
+     .doc = "step-size schedule over the run (refined: from a first pass's gradient norms, "   \
+            "where the experiment runs one)"},                                                 \
     {"warmup", TS_REAL, .def.r = 0.0, .range = "[0, 1)", .unit = "",                          \
      .doc = "fraction of the run with a linear warmup"},                                       \
     {"step_factor", TS_REAL, .def.r = 0.1, .range = "(0, inf)", .unit = "",                   \
      .doc = "schedule step: multiplier at each milestone"},                                   \
     {"step_milestones", TS_REAL_LIST, .def.list = ts_schedule_default_milestones, .def.n = 2,  \
-     .range = "(0, 1)", .unit = "", .doc = "schedule step: milestones as fractions of steps"}
+     .range = "(0, 1)", .unit = "", .doc = "schedule step: milestones as fractions of steps"}, \
+    {"refine_from", TS_ENUM, .def.e = "linear_decay",                                          \
+     .choices = "constant|linear_decay|cosine|step", .unit = "",                               \
+     .doc = "schedule refined: the first pass's schedule"},                                    \
+    {"refine_filter", TS_ENUM, .def.e = "median", .choices = TS_REFINE_FILTER_CHOICES,         \
+     .unit = "", .doc = "schedule refined: smoothing of the first pass's gradient norms"},     \
+    {"refine_width", TS_REAL, .def.r = 0.1, .range = "(0, 1]", .unit = "",                     \
+     .doc = "schedule refined: the filter's width (median window; gaussian sigma) as a "      \
+            "fraction of steps"}
 
 extern const double ts_schedule_default_milestones[2]; /* {0.5, 0.75} */
 
@@ -77,7 +89,21 @@ extern const double ts_schedule_default_milestones[2]; /* {0.5, 0.75} */
 int ts_schedule_table(ts_schedule *s, double base, const double *table, int64_t horizon,
                       ts_error *err);
 
-/* The schedule a point's TS_SCHEDULE_PARAMS describe, with base step size `base` over `steps`. */
+/* The schedule a point's TS_SCHEDULE_PARAMS describe, with base step size `base` over `steps`.
+ * For schedule refined, TS_EUSAGE: an experiment that runs a first pass asks for
+ * ts_schedule_first_pass and ts_schedule_refined instead, so that every other one refuses
+ * `refined` in its check. */
 int ts_schedule_of(const ts_point *p, double base, int64_t steps, ts_schedule *s, ts_error *err);
+
+/* Schedule refined (Defazio et al.'s refinement, refine.h): whether the point asks for it; the
+ * first pass's schedule (refine_from, with the point's warmup and step settings); and, from that
+ * pass's gradient norms norms[0 .. steps) (l2 for gd, l1 for sign descent and Adam), the refined
+ * table in caller storage table[0 .. steps) and the schedule over it (power 2 for gd, 1 for
+ * sign and adam; refine_filter over refine_width x steps). TS_EUSAGE as refine.h says. */
+int ts_schedule_is_refined(const ts_point *p);
+int ts_schedule_first_pass(const ts_point *p, double base, int64_t steps, ts_schedule *s,
+                           ts_error *err);
+int ts_schedule_refined(const ts_point *p, double base, const double *norms, int64_t steps,
+                        double *table, ts_schedule *s, ts_error *err);
 
 #endif

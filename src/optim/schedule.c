@@ -1,6 +1,9 @@
 /* Step-size schedules (schedule.h; Defazio et al., arXiv:2310.07831). */
 #include "tailsweep/schedule.h"
 
+#include "tailsweep/experiment.h"
+#include "tailsweep/refine.h"
+
 #include <math.h>
 #include <string.h>
 
@@ -110,11 +113,12 @@ double ts_schedule_lr(const ts_schedule *s, int64_t t)
     return s->base * shape(s, t - w, T - w);
 }
 
-int ts_schedule_of(const ts_point *p, double base, int64_t steps, ts_schedule *s, ts_error *err)
+/* The point's shape settings (warmup, factor, milestones) with the given kind. */
+static int schedule_with_kind(const ts_point *p, ts_schedule_kind kind, double base,
+                              int64_t steps, ts_schedule *s, ts_error *err)
 {
     memset(s, 0, sizeof *s);
-    for (size_t k = 0; k < NCHOICES; k++)
-        if (ts_point_is(p, "schedule", schedule_names[k])) s->kind = (ts_schedule_kind)k;
+    s->kind = kind;
     s->base = base;
     s->horizon = steps;
     s->warmup = ts_point_real(p, "warmup");
@@ -127,6 +131,44 @@ int ts_schedule_of(const ts_point *p, double base, int64_t steps, ts_schedule *s
     s->nmilestones = n;
     if (n) memcpy(s->milestones, milestones, n * sizeof *milestones);
     return ts_schedule_check(s, err);
+}
+
+int ts_schedule_is_refined(const ts_point *p)
+{
+    return ts_point_is(p, "schedule", "refined");
+}
+
+int ts_schedule_of(const ts_point *p, double base, int64_t steps, ts_schedule *s, ts_error *err)
+{
+    if (ts_schedule_is_refined(p))
+        return ts_error_set(err, TS_EUSAGE, "schedule refined needs a first pass, which %s does "
+                            "not run: choose constant, linear_decay, cosine or step",
+                            p->experiment->name);
+    ts_schedule_kind kind = TS_SCHEDULE_CONSTANT;
+    for (size_t k = 0; k < NCHOICES; k++)
+        if (ts_point_is(p, "schedule", schedule_names[k])) kind = (ts_schedule_kind)k;
+    return schedule_with_kind(p, kind, base, steps, s, err);
+}
+
+int ts_schedule_first_pass(const ts_point *p, double base, int64_t steps, ts_schedule *s,
+                           ts_error *err)
+{
+    ts_schedule_kind kind = TS_SCHEDULE_LINEAR_DECAY;
+    for (size_t k = 0; k < NCHOICES; k++)
+        if (ts_point_is(p, "refine_from", schedule_names[k])) kind = (ts_schedule_kind)k;
+    return schedule_with_kind(p, kind, base, steps, s, err);
+}
+
+int ts_schedule_refined(const ts_point *p, double base, const double *norms, int64_t steps,
+                        double *table, ts_schedule *s, ts_error *err)
+{
+    ts_refine_filter filter = (ts_refine_filter)ts_point_choice(p, "refine_filter");
+    double width = ts_point_real(p, "refine_width") * (double)steps;
+    if (filter == TS_REFINE_MEDIAN) width = fmax(1.0, round(width));
+    /* SGD's analysis weighs the squared norms; sign descent's and Adam's the norms (l1) */
+    double power = ts_point_is(p, "optimizer", "gd") ? 2.0 : 1.0;
+    int rc = ts_refine_schedule(norms, (size_t)steps, filter, width, power, table, err);
+    return rc ? rc : ts_schedule_table(s, base, table, steps, err);
 }
 
 int ts_schedule_table(ts_schedule *s, double base, const double *table, int64_t horizon,
