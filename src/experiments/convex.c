@@ -42,6 +42,8 @@
 #include "tailsweep/tracker.h"
 #include "tailsweep/variates.h"
 
+#include "convex.h"
+
 /* ------------------------------------------------------------------ declarations */
 
 static const ts_param_def params[] = {
@@ -124,7 +126,8 @@ static settings settings_of(const ts_point *p)
 
 /* ------------------------------------------------------------------ the problem */
 
-typedef struct problem {
+typedef struct ts_convex_problem problem;
+struct ts_convex_problem {
     settings s;
     ts_dataset data;        /* x [n x d]; y labels (least squares) or 0 with rows y x (logistic) */
     double *w, *wstar;      /* [d] the iterate, the teacher */
@@ -136,7 +139,7 @@ typedef struct problem {
     double *gnorms;         /* [steps]: the minibatch gradient norms, for the bound */
     double fstar;
     gsl_rng *batches;       /* substream 1 */
-} problem;
+};
 
 static void problem_free(problem *q)
 {
@@ -287,6 +290,36 @@ static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *e
     if (rc) problem_free(q);
     return rc;
 }
+
+/* The private interface (convex.h), for the unit test. */
+ts_convex_problem *ts_convex_problem_alloc(const ts_point *p, gsl_rng *rng, ts_error *err)
+{
+    problem *q = malloc(sizeof *q);
+    if (!q) {
+        ts_error_set(err, TS_ERUNTIME, "out of memory");
+        return NULL;
+    }
+    if (problem_init(q, p, rng, err)) {
+        free(q);
+        return NULL;
+    }
+    return q;
+}
+
+void ts_convex_problem_free(ts_convex_problem *q)
+{
+    if (!q) return;
+    problem_free(q);
+    free(q);
+}
+
+const ts_dataset *ts_convex_data(const ts_convex_problem *q) { return &q->data; }
+double ts_convex_objective(ts_convex_problem *q, const double *w, double *grad)
+{
+    return objective(q, w, grad);
+}
+const double *ts_convex_minimiser(const ts_convex_problem *q) { return q->opt; }
+double ts_convex_fstar(const ts_convex_problem *q) { return q->fstar; }
 
 /* ------------------------------------------------------------------ SGD */
 
