@@ -36,7 +36,8 @@ int ts_refine_filter_parse(const char *name, ts_refine_filter *f, ts_error *err)
  *   gaussian  the Gaussian-weighted mean with standard deviation `width` steps, truncated at
  *             4 width (radius floor(4 width + 1/2)), edges repeated:
  *             scipy.ndimage.gaussian_filter1d(g, width, mode='nearest', truncate=4); O(T radius)
- *             while that is small, by FFT (GSL) beyond;
+ *             while that is small, by FFT (GSL) beyond (radius > 128): there the error is
+ *             absolute, about 1e-15 max g, and the result is clamped into [min g, max g];
  *   none      a copy.
  * width: at least 1 for median (a whole number of steps), > 0 for gaussian. TS_EUSAGE for a
  * bad width, TS_ERUNTIME out of memory. */

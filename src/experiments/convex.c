@@ -96,6 +96,9 @@ static const ts_metric_def metrics[] = {
     [NMETRICS] = {0},
 };
 
+/* Diverged: the suboptimality above this multiple of its initial value (or not finite). */
+#define BLOWUP 1e8
+
 static const ts_tracked tracked = {.value_series = M_SUBOPTIMALITY, .relative_series = -1,
                                    .first_hits = -1, .final_value = M_FINAL_SUBOPTIMALITY,
                                    .final_relative = -1};
@@ -398,6 +401,9 @@ static ts_status sgd_pass(problem *q, const ts_point *p, const pass *how, ts_rec
                 status = ts_tracker_track(&k, t, f - q->fstar);
             } else {
                 how->first_loss[next] = f;
+                /* the first pass blows up by the same rule as the tracked one */
+                double gap = f - q->fstar, gap0 = how->first_loss[0] - q->fstar;
+                if (!isfinite(gap) || gap > BLOWUP * gap0) status = TS_DIVERGED;
             }
             next++;
         }
@@ -504,7 +510,7 @@ const ts_experiment ts_experiment_convex = {
     .metrics = metrics,
     .cost = cost,
     .memory = memory,
-    .blowup = {.quantity = "the suboptimality f(w_t) - f*", .bound = 1e8, .relative = 1},
+    .blowup = {.quantity = "the suboptimality f(w_t) - f*", .bound = BLOWUP, .relative = 1},
     .test_points = "params: {dim: 8, n_train: 60, steps: 40, record: {log: 8}}\n"
                    "sweep: {schedule: [constant, refined]}",
     .run = run,

@@ -147,6 +147,27 @@ START_TEST(gaussian_filter_direct_and_fft_equal_the_weighted_sum)
 }
 END_TEST
 
+/* Norms over 200 decades (a pass that nearly blew up): the FFT's rounding error, about eps times
+ * the largest, swamps the small ones; the smoothed values stay inside the data's range (a
+ * weighted mean cannot leave it), so the refinement still gets positive norms, and the error
+ * stays within its absolute bound. */
+START_TEST(gaussian_fft_of_norms_over_many_decades_stays_in_range)
+{
+    enum { T = 4000 };
+    double *g = malloc(T * sizeof *g), *out = malloc(T * sizeof *out);
+    for (int t = 0; t < T; t++) g[t] = t < T / 2 ? 1e-100 : 1e100;
+    ck_assert_int_eq(ts_refine_smooth(g, T, TS_REFINE_GAUSSIAN, 200.0, out, NULL), TS_OK);
+    for (int t = 0; t < T; t++)
+        ck_assert_msg(out[t] >= 1e-100 && out[t] <= 1e100, "t %d: %g", t, out[t]);
+    /* far from the jump (10 sigma, beyond the 4-sigma truncation) the exact values are the
+     * data's: within 1e-12 of the largest norm */
+    ck_assert_double_eq_tol(out[T - 1], 1e100, 1e88);
+    ck_assert_double_le(out[0], 1e-12 * 1e100);
+    free(g);
+    free(out);
+}
+END_TEST
+
 START_TEST(refinement_refuses_what_it_cannot_use)
 {
     double g[3] = {1, 0, 1}, eta[3];
@@ -248,6 +269,7 @@ TS_TEST_MAIN("refine",
              median_filter_reflects_at_both_ends,
              median_filter_equals_sorting_every_window,
              gaussian_filter_direct_and_fft_equal_the_weighted_sum,
+             gaussian_fft_of_norms_over_many_decades_stays_in_range,
              refinement_refuses_what_it_cannot_use,
              bound_of_linear_decay_approaches_two_d_g_over_sqrt_t_from_above,
              bound_of_the_best_constant_step_is_its_closed_form,
