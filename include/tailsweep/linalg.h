@@ -20,6 +20,11 @@ void ts_linalg_gemm(ts_linalg_op op_a, ts_linalg_op op_b, size_t m, size_t n, si
                     double alpha, const double *a, size_t lda, const double *b, size_t ldb,
                     double beta, double *c, size_t ldc);
 
+/* The lower triangle (j <= i) of C = alpha A^T A + beta C, A k x n (rows of n), C n x n; the
+ * strict upper triangle is not touched. A Gram matrix or Hessian X^T X at half a GEMM's cost. */
+void ts_linalg_syrk_lower(size_t n, size_t k, double alpha, const double *a, size_t lda,
+                          double beta, double *c, size_t ldc);
+
 /* y = alpha op(A) x + beta y, A m x n (op(A) x has m entries for N, n for T). */
 void ts_linalg_gemv(ts_linalg_op op_a, size_t m, size_t n, double alpha, const double *a,
                     size_t lda, const double *x, double beta, double *y);

@@ -29,6 +29,15 @@ void ts_linalg_gemm(ts_linalg_op op_a, ts_linalg_op op_b, size_t m, size_t n, si
                 (int)lda, b, (int)ldb, beta, c, (int)ldc);
 }
 
+void ts_linalg_syrk_lower(size_t n, size_t k, double alpha, const double *a, size_t lda,
+                          double beta, double *c, size_t ldc)
+{
+    if (n == 0) return;
+    ensure_threads();
+    cblas_dsyrk(CblasRowMajor, CblasLower, CblasTrans, (int)n, (int)k, alpha, a, (int)lda, beta,
+                c, (int)ldc);
+}
+
 void ts_linalg_gemv(ts_linalg_op op_a, size_t m, size_t n, double alpha, const double *a,
                     size_t lda, const double *x, double beta, double *y)
 {

@@ -23,7 +23,8 @@
  *
  * Streams: the teacher and the inputs from substream 3, the labels' noise or flips from 4, the
  * minibatches from 1. Memory: the n x d data, d x d for the solve, the schedule and the gradient
- * norms of the run (`steps` doubles each) for the bound, two more for the refined schedule. */
+ * norms of the run (`steps` doubles each) for the bound, two more for the refined schedule;
+ * logistic 256 scaled rows for the Hessian. */
 #include <math.h>
 #include <stdlib.h>
 #include <string.h>
@@ -137,6 +138,7 @@ struct ts_convex_problem {
     double *opt;            /* [d] the minimiser of f, w* of the bound's D = |w_0 - opt| */
     double *grad, *full;    /* [d] minibatch and full gradients */
     double *hessian;        /* [d x d] the solve's matrix */
+    double *block;          /* [HESSIAN_BLOCK x d] logistic: rows scaled for the Hessian */
     double *norms, *table;  /* [steps]: refined only */
     double *lrs;            /* [steps]: the schedule used, for the bound */
     double *gnorms;         /* [steps]: the minibatch gradient norms, for the bound */
@@ -148,6 +150,7 @@ static void problem_free(problem *q)
 {
     ts_dataset_free(&q->data);
     free(q->w), free(q->wstar), free(q->opt), free(q->grad), free(q->full), free(q->hessian);
+    free(q->block);
     free(q->norms), free(q->table), free(q->lrs), free(q->gnorms);
     if (q->batches) gsl_rng_free(q->batches);
 }
@@ -195,26 +198,32 @@ static double objective(problem *q, const double *w, double *grad)
     return f + 0.5 * s->l2 * sq;
 }
 
+/* Rows per block of the weighted Hessian: the scaled copy (HESSIAN_BLOCK x d) stays small. */
+enum { HESSIAN_BLOCK = 256 };
+
 /* H = (1/n) X^T diag(c) X + l2 I with c = 1 (least squares) or sigma(m)(1 - sigma(m)) at the
- * margins m = X w (logistic), into q->hessian, the lower triangle for Cholesky. */
+ * margins m = X w (logistic), into the lower triangle of q->hessian (what Cholesky reads), by
+ * SYRK: least squares on X itself, logistic on blocks of rows scaled by sqrt(c_i). */
 static void hessian_at(problem *q, const double *w)
 {
     const settings *s = &q->s;
     size_t d = s->d, n = s->n;
     double *c = q->data.res; /* free between objective evaluations */
-    if (s->logistic) {
-        ts_linalg_gemv(TS_LINALG_N, n, d, 1.0, q->data.x, d, w, 0.0, c);
-        for (size_t i = 0; i < n; i++) {
-            double sg = ts_sigmoid(c[i]);
-            c[i] = sg * (1.0 - sg);
-        }
-    }
     memset(q->hessian, 0, d * d * sizeof *q->hessian);
-    for (size_t i = 0; i < n; i++) {
-        const double *x = q->data.x + i * d;
-        double weight = (s->logistic ? c[i] : 1.0) / (double)n;
-        for (size_t a = 0; a < d; a++)
-            for (size_t b = 0; b <= a; b++) q->hessian[a * d + b] += weight * x[a] * x[b];
+    if (!s->logistic) {
+        ts_linalg_syrk_lower(d, n, 1.0 / (double)n, q->data.x, d, 0.0, q->hessian, d);
+    } else {
+        ts_linalg_gemv(TS_LINALG_N, n, d, 1.0, q->data.x, d, w, 0.0, c);
+        for (size_t i0 = 0; i0 < n; i0 += HESSIAN_BLOCK) {
+            size_t rows = n - i0 < HESSIAN_BLOCK ? n - i0 : HESSIAN_BLOCK;
+            for (size_t i = 0; i < rows; i++) {
+                double sg = ts_sigmoid(c[i0 + i]);
+                double scale = sqrt(sg * (1.0 - sg));
+                const double *x = q->data.x + (i0 + i) * d;
+                for (size_t k = 0; k < d; k++) q->block[i * d + k] = scale * x[k];
+            }
+            ts_linalg_syrk_lower(d, rows, 1.0 / (double)n, q->block, d, 1.0, q->hessian, d);
+        }
     }
     for (size_t a = 0; a < d; a++) q->hessian[a * d + a] += s->l2;
 }
@@ -275,6 +284,8 @@ static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *e
     q->grad = malloc(d * sizeof *q->grad);
     q->full = malloc(d * sizeof *q->full);
     q->hessian = malloc(d * d * sizeof *q->hessian);
+    size_t block_rows = s->n < HESSIAN_BLOCK ? s->n : HESSIAN_BLOCK;
+    q->block = s->logistic ? malloc(block_rows * d * sizeof *q->block) : NULL;
     q->lrs = malloc(T * sizeof *q->lrs);
     q->gnorms = malloc(T * sizeof *q->gnorms);
     if (s->refined) {
@@ -283,6 +294,7 @@ static int problem_init(problem *q, const ts_point *p, gsl_rng *rng, ts_error *e
     }
     q->batches = ts_rng_alloc_for(p, 1);
     if (!ok || !q->w || !q->wstar || !q->opt || !q->grad || !q->full || !q->hessian || !q->lrs ||
+        (s->logistic && !q->block) ||
         !q->gnorms || (s->refined && (!q->norms || !q->table)) || !q->batches) {
         problem_free(q);
         return ts_error_set(err, TS_ERUNTIME, "out of memory for dim = %zu, n_train = %zu, "
@@ -495,7 +507,8 @@ static size_t memory(const ts_point *p)
     settings s = settings_of(p);
     size_t d = s.d, T = (size_t)s.steps;
     size_t state = s.optim.kind == TS_OPTIM_ADAM ? 2 : s.optim.momentum > 0 ? 1 : 0;
-    size_t doubles = (6 + state) * d + d * d + 2 * T + (s.refined ? 2 * T : 0);
+    size_t block = s.logistic ? (s.n < HESSIAN_BLOCK ? s.n : HESSIAN_BLOCK) * d : 0;
+    size_t doubles = (6 + state) * d + d * d + block + 2 * T + (s.refined ? 2 * T : 0);
     return ts_dataset_bytes(s.n, d) + ts_dataset_bytes(s.batch, d) + s.batch * sizeof(size_t) +
            sizeof(double) * doubles;
 }

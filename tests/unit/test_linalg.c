@@ -69,6 +69,39 @@ START_TEST(gemm_matches_a_plain_loop_for_every_transpose)
 }
 END_TEST
 
+/* Lower triangle of alpha A^T A + beta C against the plain sums; the upper triangle and the
+ * stride's padding untouched. */
+START_TEST(syrk_lower_matches_a_plain_loop_and_leaves_the_upper_triangle)
+{
+    static const size_t shapes[][2] = {{1, 1}, {5, 9}, {17, 4}, {64, 130}};
+    for (size_t s = 0; s < sizeof shapes / sizeof *shapes; s++) {
+        size_t n = shapes[s][0], k = shapes[s][1], lda = n + 3, ldc = n + 2;
+        gsl_rng *r = ts_rng_alloc(8, n, k);
+        double *a = random_matrix(r, k, lda), *c = random_matrix(r, n, ldc);
+        double *c0 = malloc(n * ldc * sizeof *c0);
+        memcpy(c0, c, n * ldc * sizeof *c0);
+        ts_linalg_syrk_lower(n, k, 1.5, a, lda, 0.25, c, ldc);
+        for (size_t i = 0; i < n; i++)
+            for (size_t j = 0; j < ldc; j++) {
+                if (j > i) {
+                    ck_assert(c[i * ldc + j] == c0[i * ldc + j]);
+                    continue;
+                }
+                double sum = 0, scale = 0;
+                for (size_t l = 0; l < k; l++) {
+                    sum += a[l * lda + i] * a[l * lda + j];
+                    scale += fabs(a[l * lda + i] * a[l * lda + j]);
+                }
+                double want = 1.5 * sum + 0.25 * c0[i * ldc + j];
+                ck_assert_msg(fabs(c[i * ldc + j] - want) <= 1e-14 * (1.5 * scale + 1),
+                              "C[%zu][%zu] = %.17g, want %.17g", i, j, c[i * ldc + j], want);
+            }
+        free(a), free(c), free(c0);
+        gsl_rng_free(r);
+    }
+}
+END_TEST
+
 START_TEST(gemm_with_beta_zero_ignores_nan_in_c)
 {
     double a[4] = {1, 2, 3, 4}, b[4] = {1, 0, 0, 1}, c[4] = {NAN, NAN, NAN, NAN};
@@ -129,7 +162,7 @@ START_TEST(blas_and_cpu_level_are_named)
 }
 END_TEST
 
-TS_TEST_MAIN("linalg",
+TS_TEST_MAIN("linalg", syrk_lower_matches_a_plain_loop_and_leaves_the_upper_triangle,
              gemm_matches_a_plain_loop_for_every_transpose,
              gemm_with_beta_zero_ignores_nan_in_c,
              gemv_dot_nrm2_axpy_scal_match_plain_loops,
