@@ -1,7 +1,7 @@
 """The analysis package (tools/) and `tailsweep export --csv`, over archives the real binary writes.
 
 Every archive here comes from `$TAILSWEEP run` on a small spec (quadratic, bigram, levy_sgd,
-two_layer, synthetic) written into a temporary directory (tests needing one skip when
+two_layer, convex, synthetic) written into a temporary directory (tests needing one skip when
 TAILSWEEP is unset).
 The package is imported from the source tree (tools/), its console scripts run as
 `python -m tailsweep_tools`, and one test installs it with pip into a fresh virtual environment
@@ -184,6 +184,45 @@ sweep:
 shared_streams: [batch_reuse]
 """
 
+# Defazio et al.'s schedule benchmark (docs/experiments.md section 4) in miniature: every
+# schedule and base step on shared streams, so that a repeat sees the same data and minibatches
+# under each (and the refined runs' first pass is the linear_decay run at the same step).
+CONVEX_SCHEDULES = ["constant", "linear_decay", "cosine", "refined"]
+CONVEX_SPEC = """\
+experiment: convex
+seed: 4
+repeats: 3
+params:
+  dim: 6
+  n_train: 40
+  steps: 60
+  record: {linear: 61}
+sweep:
+  problem: [least_squares, logistic]
+  schedule: [constant, linear_decay, cosine, refined]
+  step_size: {logspace: [0.05, 1.6], num: 4}
+shared_streams: [schedule, step_size]
+"""
+
+# The same least-squares problem at larger steps: at 25.6 every run blows up (the refined ones in
+# their linear-decay first pass), at 3.2 constant's three and one of cosine's (seed 4), none of
+# linear_decay's or refined's.
+CONVEX_DIVERGING_SPEC = """\
+experiment: convex
+seed: 4
+repeats: 3
+params:
+  problem: least_squares
+  dim: 6
+  n_train: 40
+  steps: 60
+  record: {linear: 61}
+sweep:
+  schedule: [constant, linear_decay, cosine, refined]
+  step_size: [0.4, 3.2, 25.6]
+shared_streams: [schedule, step_size]
+"""
+
 
 def run_sweep(directory, text, name, *extra, status=0):
     spec = directory / (name + ".yaml")
@@ -239,6 +278,16 @@ def levy_distance(tmp_path_factory):
 @pytest.fixture(scope="module")
 def two_layer(tmp_path_factory):
     return archive(tmp_path_factory, TWO_LAYER_SPEC, "two_layer")
+
+
+@pytest.fixture(scope="module")
+def convex(tmp_path_factory):
+    return archive(tmp_path_factory, CONVEX_SPEC, "convex")
+
+
+@pytest.fixture(scope="module")
+def convex_diverging(tmp_path_factory):
+    return archive(tmp_path_factory, CONVEX_DIVERGING_SPEC, "convex_diverging")
 
 
 @pytest.fixture(scope="module")
@@ -894,6 +943,239 @@ def test_two_layer_overlap_figure_renders_and_refuses_another_experiment(two_lay
             make_figure("quadratic-curves", ds)
 
 
+# ------------------------------------------------------------------ convex: schedules, refinement
+
+
+def geometric_means(values, status):
+    """Geometric mean over the last axis (repeats) of the done runs' values, numpy alone, and
+    the standard error of their log; NaN where more than half of the finished runs diverged."""
+    values = np.asarray(values, dtype=float)
+    status = np.asarray(status)
+    done = status == tt.STATUS["done"]
+    diverged = (status == tt.STATUS["diverged"]).sum(axis=-1)
+    finished = done.sum(axis=-1) + diverged
+    centre = np.full(values.shape[:-1], np.nan)
+    spread = np.full(values.shape[:-1], np.nan)
+    for index in np.ndindex(*values.shape[:-1]):
+        logs = np.log(values[index][done[index]])
+        if len(logs) and 2 * diverged[index] <= finished[index]:
+            centre[index] = math.exp(logs.mean())
+            if len(logs) > 1:
+                spread[index] = logs.std(ddof=1) / math.sqrt(len(logs))
+    return centre, spread
+
+
+def schedule_curves(ax):
+    """The panel's curves, one per schedule (the lines with dots), by schedule name."""
+    return {line.get_label().split(":")[0]: line for line in ax.lines if line.get_marker() == "o"}
+
+
+def stars(ax):
+    return [line for line in ax.lines if line.get_marker() == "*"]
+
+
+def test_convex_schedules_figure_draws_each_schedules_geometric_mean_and_stars_its_best_step(
+        convex):
+    with tt.open_archive(convex) as ds:
+        assert tt.count_status(ds)["done"] == ds.status.size
+        fig = make_figure("convex-schedules", ds)
+        steps = ds.step_size.values
+        np.testing.assert_allclose(steps, np.geomspace(0.05, 1.6, 4), rtol=1e-12)
+        order = ("problem", "schedule", "step_size", "repeat")
+        status = ds.status.transpose(*order).values
+        want, spread = geometric_means(ds.final_suboptimality.transpose(*order).values, status)
+        bound, _ = geometric_means(ds.bound.transpose(*order).values, status)
+        assert len(fig.axes) == 2
+        for p, ax in enumerate(fig.axes):
+            assert ax.get_title() == f"problem={ds.problem.values[p]}"
+            assert ax.get_xscale() == ax.get_yscale() == "log"
+            curves = schedule_curves(ax)
+            assert list(curves) == CONVEX_SCHEDULES  # one line per schedule, in archive order
+            marks = stars(ax)
+            assert len(marks) == len(CONVEX_SCHEDULES)
+            dashed = [line for line in ax.lines if line.get_linestyle() == "--"]
+            assert len(dashed) == len(CONVEX_SCHEDULES)
+            for k, name in enumerate(CONVEX_SCHEDULES):
+                line = curves[name]
+                np.testing.assert_allclose(line.get_xdata(), steps, rtol=1e-12)
+                np.testing.assert_allclose(line.get_ydata(), want[p, k], rtol=1e-10)
+                best = int(np.argmin(want[p, k]))
+                np.testing.assert_allclose(marks[k].get_xdata(), [steps[best]], rtol=1e-12)
+                np.testing.assert_allclose(marks[k].get_ydata(), [want[p, k, best]], rtol=1e-10)
+                assert marks[k].get_color() == line.get_color() == dashed[k].get_color()
+                assert line.get_label() == f"{name}: {want[p, k, best]:.3g} at {steps[best]:.3g}"
+                np.testing.assert_allclose(dashed[k].get_ydata(), bound[p, k], rtol=1e-10)
+                # The band: one standard error of the log either side of the geometric mean.
+                band = ax.collections[k].get_paths()[0].vertices[:, 1]
+                np.testing.assert_allclose(
+                    [band.min(), band.max()],
+                    [np.min(want[p, k] * np.exp(-spread[p, k])),
+                     np.max(want[p, k] * np.exp(spread[p, k]))], rtol=1e-10)
+
+
+def test_convex_schedules_figure_leaves_out_diverged_runs_and_mostly_diverged_steps(
+        convex_diverging, convex):
+    with tt.open_archive(convex_diverging) as ds:
+        status = ds.status.transpose("schedule", "step_size", "repeat").values
+        diverged = (status == tt.STATUS["diverged"]).sum(axis=-1)
+        # The cases this test is about are in the archive: a step where one run in three
+        # diverged (cosine at 3.2), and steps where every run did.
+        assert diverged[2, 1] == 1 and diverged[0, 1] == 3 and (diverged[:3, 2] == 3).all()
+        # A diverged run holds no final value; the finite values of done runs are what's left.
+        assert bool(ds.final_suboptimality.where(tt.status_mask(ds, "diverged")).isnull().all())
+        want, _ = geometric_means(
+            ds.final_suboptimality.transpose("schedule", "step_size", "repeat").values, status)
+        assert np.isnan(want[0, 1]) and np.isfinite(want[2, 1])
+        fig = make_figure("convex-schedules", ds)
+        assert len(fig.axes) == 1 and fig.axes[0].get_title() == ""  # one problem, no facet
+        # A grey span over 25.6, where every schedule diverged, and none over 3.2, where some
+        # did not.
+        assert (diverged[:, 2] == 3).all()
+        ax = fig.axes[0]
+        assert len(ax.patches) == 1
+        span = ax.patches[0]
+        corners = span.get_transform().transform(span.get_path().vertices)
+        left, right = np.sort(np.unique(np.round(
+            ax.transData.inverted().transform(corners)[:, 0], 9)))[[0, -1]]
+        assert ds.step_size.values[1] < left < ds.step_size.values[2] < right
+        curves = schedule_curves(fig.axes[0])
+        assert list(curves) == CONVEX_SCHEDULES
+        for k, name in enumerate(CONVEX_SCHEDULES):
+            np.testing.assert_allclose(curves[name].get_ydata(), want[k], rtol=1e-10)
+        done = ds.final_suboptimality.isel(schedule=2, step_size=1).values[status[2, 1] == 1]
+        assert len(done) == 2
+        assert curves["cosine"].get_ydata()[1] == pytest.approx(math.sqrt(done[0] * done[1]),
+                                                                rel=1e-10)
+    # Status decides, not the value: runs marked diverged are left out even with a value that
+    # would be the best, and a step where two of three diverged is not drawn at all.
+    with tt.open_archive(convex) as ds:
+        ds = ds.load()
+        status = ds.status.values.copy()
+        values = ds.final_suboptimality.values.copy()
+        # least_squares, linear_decay: one of three diverged at step 0, two of three at step 3
+        status[0, 1, 0, 0] = tt.STATUS["diverged"]
+        values[0, 1, 0, 0] = 1e-30
+        status[0, 1, 3, :2] = tt.STATUS["diverged"]
+        ds["status"] = ds.status.copy(data=status)
+        ds["final_suboptimality"] = ds.final_suboptimality.copy(data=values)
+        want, _ = geometric_means(values[0, 1], status[0, 1])
+        assert np.isnan(want[3]) and want[0] == pytest.approx(
+            math.sqrt(values[0, 1, 0, 1] * values[0, 1, 0, 2]), rel=1e-12)
+        ax = make_figure("convex-schedules", ds).axes[0]
+        line = schedule_curves(ax)["linear_decay"]
+        np.testing.assert_allclose(line.get_ydata(), want, rtol=1e-10)
+        best = int(np.nanargmin(want))
+        np.testing.assert_allclose(stars(ax)[1].get_xdata(), [ds.step_size.values[best]])
+
+
+def test_refined_schedule_figure_draws_the_archives_lr_at_the_best_step_for_refined(convex):
+    """Top: the refined runs' lr (mean over repeats) and linear_decay's at the step where the
+    refined runs' geometric mean of final_suboptimality is lowest; bottom: the refined runs'
+    suboptimality against their first pass's. On shared streams the first pass is the
+    linear_decay run itself."""
+    with tt.open_archive(convex) as ds:
+        ls = ds.sel(problem="least_squares")  # the first problem is the one drawn
+        order = ("schedule", "step_size", "repeat")
+        want, _ = geometric_means(ls.final_suboptimality.transpose(*order).values,
+                                  ls.status.transpose(*order).values)
+        best = int(np.argmin(want[3]))
+        one = ls.isel(step_size=best)
+        refined, linear = one.sel(schedule="refined"), one.sel(schedule="linear_decay")
+        # the first pass of a refined run is the linear_decay run at its step, value for value
+        np.testing.assert_array_equal(refined.first_pass_loss.values, linear.loss.values)
+        # a refined schedule is not linear decay: it comes from the noisy gradient norms
+        assert not np.allclose(refined.lr.values, linear.lr.values)
+        fig = make_figure("refined-schedule", ds)
+        top, bottom = fig.axes[:2]
+        assert f"step_size={ds.step_size.values[best]:.4g}" in fig._suptitle.get_text()
+        assert "problem=least_squares" in fig._suptitle.get_text()
+        assert "(the best for refined)" in top.get_title()
+        lines = {line.get_label(): line for line in top.lines}
+        assert set(lines) == {"refined (from linear_decay)", "linear_decay"}
+        iterations = ds.iteration.values
+        for line in lines.values():
+            np.testing.assert_array_equal(line.get_xdata(), iterations)
+        np.testing.assert_allclose(lines["refined (from linear_decay)"].get_ydata(),
+                                   refined.lr.mean("repeat").values, rtol=1e-12)
+        # linear decay is the same for every repeat: its line is the archive's values (up to
+        # the rounding of their mean)
+        np.testing.assert_allclose(lines["linear_decay"].get_ydata(),
+                                   linear.lr.isel(repeat=0).values, rtol=1e-15, atol=0)
+        np.testing.assert_allclose(linear.lr.values[:, :-1],
+                                   np.broadcast_to(ds.step_size.values[best]
+                                                   * (60 - iterations[:-1]) / 60, (3, 60)),
+                                   rtol=1e-12)
+        assert bottom.get_xscale() == bottom.get_yscale() == "log"
+        curves = {line.get_label(): line for line in bottom.lines}
+        assert set(curves) == {"refined (from linear_decay)", "first pass (linear_decay)"}
+        later = iterations > 0  # t = 0 is left out on the log axis
+        first = refined.first_pass_loss - refined.optimum
+        for text, series in (("refined (from linear_decay)", refined.suboptimality),
+                             ("first pass (linear_decay)", first)):
+            np.testing.assert_array_equal(curves[text].get_xdata(), iterations[later])
+            np.testing.assert_allclose(curves[text].get_ydata(),
+                                       np.exp(np.log(series).mean("repeat")).values[later],
+                                       rtol=1e-10)
+        np.testing.assert_allclose(first.values, linear.suboptimality.values, rtol=1e-9,
+                                   atol=1e-15)
+
+
+def test_refined_schedule_figure_takes_the_best_step_wherever_it_is(convex_diverging):
+    with tt.open_archive(convex_diverging) as ds:
+        refined = ds.sel(schedule="refined")
+        assert bool((refined.status.sel(step_size=[0.4, 3.2]) == tt.STATUS["done"]).all())
+        assert bool((refined.status.sel(step_size=25.6) == tt.STATUS["diverged"]).all())
+        want, _ = geometric_means(refined.final_suboptimality.transpose("step_size",
+                                                                        "repeat").values,
+                                  refined.status.transpose("step_size", "repeat").values)
+        best = int(np.nanargmin(want))
+        # 3.2: between a step too small and one that blows up
+        assert np.isnan(want[2]) and best == 1
+        fig = make_figure("refined-schedule", ds)
+        assert "step_size=3.2" in fig._suptitle.get_text()
+        line = [line for line in fig.axes[0].lines if line.get_label().startswith("refined")][0]
+        np.testing.assert_allclose(line.get_ydata(),
+                                   refined.lr.isel(step_size=best).mean("repeat").values,
+                                   rtol=1e-12)
+
+
+def test_convex_figures_render_select_and_refuse_other_archives(convex, grid, two_layer,
+                                                                tmp_path, capsys):
+    assert FIGURES["convex-schedules"].experiment == FIGURES["refined-schedule"].experiment \
+        == "convex"
+    for name in ("convex-schedules", "refined-schedule"):
+        out = tmp_path / (name + ".png")
+        assert cli.figure_main([name, str(convex), "-o", str(out)]) == 0, \
+            capsys.readouterr().err
+        assert_drawn_png(out, min_width=600)
+        with tt.open_archive(grid) as ds:
+            with pytest.raises(ValueError, match=f"figure {name} draws a convex archive; this "
+                                                 "one holds quadratic"):
+                make_figure(name, ds)
+    # --sel picks the slice a figure draws: the second problem, here through the console script
+    out = tmp_path / "logistic.png"
+    proc = tool("figure", "refined-schedule", convex, "--sel", "problem=logistic", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert_drawn_png(out)
+    with tt.open_archive(convex) as ds:
+        fig = make_figure("refined-schedule", tt.select(ds, problem="logistic"))
+        assert "problem=logistic" in fig._suptitle.get_text()
+        one = make_figure("convex-schedules", tt.select(ds, problem="logistic"))
+        assert len(one.axes) == 1 and "problem=logistic" in one._suptitle.get_text()
+        # without refined, or without step_size swept, there is nothing to draw
+        with pytest.raises(ValueError, match="needs refined among the schedules"):
+            make_figure("refined-schedule", tt.select(ds, schedule=["constant", "cosine"]))
+        with pytest.raises(ValueError, match="needs step_size swept"):
+            make_figure("convex-schedules", tt.select(ds, step_size=0.05))
+    assert cli.figure_main(["convex-schedules", str(convex), "--sel", "problem=nope", "-o",
+                            str(tmp_path / "x.png")]) == 2
+    assert "problem takes [least_squares, logistic]" in capsys.readouterr().err
+    # A selected protocol keeps its name in another experiment's figure too.
+    with tt.open_archive(two_layer) as ds:
+        fig = make_figure("two-layer-overlap", tt.select(ds, batch_reuse=1))
+        assert [t.get_text() for t in fig.axes[-1].get_legend().get_texts()][0] == "single-pass"
+
+
 # ------------------------------------------------------------------ tailsweep export --csv
 
 
@@ -1012,6 +1294,18 @@ def test_the_spec_behind_the_readme_figure_stays_valid(tmp_path):
                           text=True, timeout=120, env=SINGLETON)
     assert proc.returncode == 0, proc.stderr
     assert "= 24 runs" in proc.stdout
+
+
+CONVEX_DOC_SPEC = os.path.join(os.path.dirname(DOC_SPEC), "convex.yaml")
+
+
+@needs_binary
+@pytest.mark.skipif(not os.path.exists(CONVEX_DOC_SPEC), reason="docs/ is not in this tree")
+def test_the_spec_behind_the_convex_figure_stays_valid(tmp_path):
+    proc = subprocess.run([TAILSWEEP, "plan", CONVEX_DOC_SPEC], cwd=tmp_path,
+                          capture_output=True, text=True, timeout=120, env=SINGLETON)
+    assert proc.returncode == 0, proc.stderr
+    assert "88 x 12 repeats = 1056 runs" in proc.stdout
 
 
 # ------------------------------------------------------------------ installation

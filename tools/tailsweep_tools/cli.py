@@ -115,6 +115,7 @@ def figure_main(argv=None):
     parser.add_argument("name", nargs="?")
     parser.add_argument("archive", nargs="?")
     parser.add_argument("--list", action="store_true", help="list the figures and exit")
+    add_selection(parser)
     add_output(parser, required=False)
     args = parser.parse_args(argv)
     if args.list:
@@ -125,7 +126,9 @@ def figure_main(argv=None):
 
     def work():
         from .figures import make_figure
-        with load(args.archive) as ds:
+        # --sel narrows the archive first: the figure draws the slice (e.g. problem=logistic
+        # where it would take the first problem); its title names the values chosen.
+        with selected(args) as ds:
             fig = make_figure(args.name, ds)
         save(fig, args)
     return run("tailsweep-figure", work)

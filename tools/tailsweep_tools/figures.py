@@ -11,12 +11,14 @@ from typing import Callable
 import numpy as np
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
+from matplotlib.patches import Patch
 from matplotlib.ticker import MaxNLocator
 
-from .archive import ITERATION, RECORD, REPEAT, axis_parameters, dim_of, keep_runs, sweep_axes
+from .archive import (ITERATION, RECORD, REPEAT, STATUS, axis_parameters, dim_of, finished_mask,
+                      keep_runs, sweep_axes)
 from .fit import fit_exponent
-from .plot import (PANEL_SIZE, axis_label, default_title, format_value, mean_over_repeats,
-                   panels_size, plot_metric)
+from .plot import (PANEL_SIZE, axis_label, default_title, format_value, label,
+                   mean_over_repeats, panels_size, plot_metric)
 from .select import select
 
 
@@ -514,6 +516,8 @@ def curve_label(ds, hue, pick):
     """The protocol's label, with the other parameters of its zip group (if batch_reuse is
     zipped) after it; for an archive that does not sweep batch_reuse, the spec's value."""
     if hue is None:
+        if "batch_reuse" in ds.coords:  # one value selected (tailsweep-figure --sel)
+            return reuse_label(ds["batch_reuse"].values[()])
         return reuse_label(spec_value(ds, "batch_reuse", TWO_LAYER_DEFAULTS["batch_reuse"]))
     text = reuse_label(ds["batch_reuse"].values[pick])
     others = [n for n in axis_parameters(ds, hue) if n != "batch_reuse"]
@@ -532,3 +536,311 @@ def draw_range(ax, xs, runs, colour, label):
     if runs.shape[1] > 1:
         low, high = np.nanmin(runs[ok], axis=1), np.nanmax(runs[ok], axis=1)
         ax.fill_between(xs[ok], low, high, color=colour, alpha=0.18, linewidth=0)
+
+
+# ------------------------------------------------------------------ convex (Defazio et al.)
+# Expected archives: convex (docs/experiments.md section 4; docs/figures/convex.yaml) with
+# schedule and step_size swept, ideally on shared_streams: [schedule, step_size] so that every
+# schedule and base step sees the same data and minibatches per repeat; problem and steps may be
+# swept too (one panel each). Every other axis is fixed at its first value (refine_from,
+# refine_filter and refine_width at their defaults when the archive has them); the title says
+# the slice, and `tailsweep-figure --sel NAME=VALUE` picks another.
+
+# The describe defaults: the slice a figure fixes a swept refinement parameter at, and the value
+# of one the spec sets in params: (not an archive coordinate).
+CONVEX_DEFAULTS = {"refine_from": "linear_decay", "refine_filter": "median", "refine_width": 0.1}
+SUBOPTIMALITY_LABEL = "final suboptimality f(w_T) - f*"
+
+
+def geometric_summary(ds, metric):
+    """The geometric mean over the done repeats of a positive scalar metric (DataArray over the
+    sweep axes), and the standard error of its log (NaN with fewer than two values). Both are
+    NaN where no done run has a positive finite value, or where more than half of the finished
+    runs (done or diverged; missing and failed ones do not count) diverged: a step that mostly
+    blows up has no typical value, and its few survivors would flatter it."""
+    status = ds["status"]
+    values = ds[metric]
+    used = (status == STATUS["done"]) & np.isfinite(values) & (values > 0)
+    logs = np.log(values.where(used, 1.0)).where(used, 0.0)
+    count = used.sum(REPEAT)
+    n = count.where(count > 0)
+    centre = logs.sum(REPEAT) / n
+    spread = ((logs - centre) ** 2).where(used, 0.0).sum(REPEAT) / (n - 1).where(n > 1)
+    shown = (count > 0) & ~mostly_diverged(ds)
+    return np.exp(centre).where(shown), np.sqrt(spread / n).where(shown)
+
+
+def mostly_diverged(ds):
+    """True where more than half of the finished runs (done or diverged) diverged."""
+    diverged = (ds["status"] == STATUS["diverged"]).sum(REPEAT)
+    return 2 * diverged > finished_mask(ds).sum(REPEAT)
+
+
+def shade_diverged(ax, xs, blown):
+    """Grey spans over the steps (xs sorted, log-spaced or not) where every schedule mostly
+    diverged, reaching halfway (in log) to the neighbouring steps; True if any was drawn."""
+    logs = np.log(xs)
+    mids = (logs[1:] + logs[:-1]) / 2
+    edges = np.exp(np.concatenate([[logs[0] - 1.0], mids, [logs[-1] + 1.0]]))
+    for i in np.flatnonzero(blown):
+        ax.axvspan(edges[i], edges[i + 1], color="0.9", linewidth=0, zorder=0)
+    return bool(np.any(blown))
+
+
+def swept_dim(ds, name, taken=()):
+    """The dimension of name (an axis or a zipped parameter) when it has several values and
+    another role does not hold that dimension already; else None."""
+    if name not in ds.coords or ds[name].ndim != 1:
+        return None
+    dim = ds[name].dims[0]
+    return dim if ds.sizes[dim] > 1 and dim not in taken else None
+
+
+def schedule_text(ds, dim, index):
+    """The schedule's name, with the other parameters of its zip group (if zipped) after it."""
+    text = format_value(ds["schedule"].values[index])
+    others = [n for n in axis_parameters(ds, dim) if n != "schedule"]
+    if others:
+        text += " (" + ", ".join(f"{n}={format_value(ds[n].values[index])}" for n in others) + ")"
+    return text
+
+
+def schedule_axes(ds, name):
+    """The dimensions of schedule and step_size, ValueError when they are not swept apart."""
+    require_axes_or_coords(ds, name, "schedule", "step_size")
+    hue, x = dim_of(ds, "schedule"), dim_of(ds, "step_size")
+    if hue == x:
+        raise ValueError(f"figure {name} needs schedule and step_size swept apart (here they "
+                         f"are zipped together in {hue})")
+    return hue, x
+
+
+def draw_best_step(ax, xs, centre, spread, colour, text):
+    """One schedule's geometric means against the base step (NaN: not drawn, a gap), the band
+    exp(log mean +- standard error of the log), and a star at the lowest one; returns the
+    values drawn (centre and band), for the y limits."""
+    low, high = centre * np.exp(-spread), centre * np.exp(spread)
+    banded = np.isfinite(low) & np.isfinite(high)
+    if banded.any():
+        ax.fill_between(xs, np.where(banded, low, np.nan), np.where(banded, high, np.nan),
+                        where=banded, color=colour, alpha=0.18, linewidth=0)
+    if np.isfinite(centre).any():
+        best = int(np.nanargmin(centre))
+        text += f": {centre[best]:.3g} at {xs[best]:.3g}"
+        ax.plot([xs[best]], [centre[best]], linestyle="none", marker="*", markersize=13,
+                color=colour, markeredgecolor="black", markeredgewidth=0.6, zorder=5)
+    else:
+        text += ": no step drawn"
+    ax.plot(xs, centre, color=colour, linewidth=1.8, marker="o", markersize=3.5, label=text)
+    return np.concatenate([centre, low[banded], high[banded]])
+
+
+def limit_to_curves(ax, drawn, bound_lows):
+    """Log y limits around the simulated values (drawn), widened to each bound's lowest point
+    (bound_lows) but not to the rest of it: a bound that grows by decades where the runs blow up
+    would otherwise squeeze the curves into a corner."""
+    values = np.concatenate(drawn + [np.asarray(bound_lows, dtype=float)])
+    values = values[np.isfinite(values) & (values > 0)]
+    if len(values):
+        ax.set_ylim(values.min() / 1.6, values.max() * 1.6)
+
+
+@register("convex-schedules", "convex",
+          "final suboptimality against the base step, log-log, one line per schedule, one "
+          "panel per problem (and per steps when swept): geometric mean over done repeats, a "
+          "band of one standard error of its log, a star at each schedule's best step (its "
+          "value in the legend); the last-iterate bound dashed (Defazio et al.)")
+def convex_schedules(ds):
+    """Defazio et al.'s comparison of schedules: f(w_T) - f* against the base step size.
+
+    Drawn, per panel (one per problem, columns; one per steps, rows, when swept):
+    - per schedule, one colour (its position in the archive, as in refined-schedule): the
+      geometric mean of final_suboptimality over the done repeats at each step_size, with a
+      band exp(mean +- standard error) of the log values; diverged runs are left out, and a
+      step where more than half of the finished runs diverged is not drawn (geometric_summary);
+    - a star at each schedule's lowest geometric mean, whose value and step the legend lists;
+    - the last-iterate bound of docs/experiments.md 4.3 (variable bound, per run with its own
+      gradient norms), its geometric mean over the same runs, dashed thin in the same colour.
+    Log-log axes; steps in the archive's order are sorted for drawing.
+    """
+    name = "convex-schedules"
+    hue, x = schedule_axes(ds, name)
+    cols = swept_dim(ds, "problem", {hue, x})
+    rows = swept_dim(ds, "steps", {hue, x, cols})
+    keep = {d for d in (hue, x, rows, cols) if d}
+    ds = fix_other_axes(ds, keep, CONVEX_DEFAULTS)
+    ds = ds.isel({a: 0 for a in sweep_axes(ds) if a not in keep})
+    centre, spread = geometric_summary(ds, "final_suboptimality")
+    bound = geometric_summary(ds, "bound")[0] if "bound" in ds.data_vars else None
+    blown = mostly_diverged(ds).all(hue)
+    nrows = ds.sizes[rows] if rows else 1
+    ncols = ds.sizes[cols] if cols else 1
+    # At least 6.4 inches wide: one panel's width would cut the title.
+    fig = Figure(figsize=(max(PANEL_SIZE[0] * ncols + 0.6, 6.4),
+                          (PANEL_SIZE[1] + 0.5) * nrows + 0.4), layout="constrained")
+    axes = fig.subplots(nrows, ncols, squeeze=False)
+    steps = np.asarray(ds["step_size"].values, dtype=float)
+    order = np.argsort(steps)
+    xs = steps[order]
+    for i in range(nrows):
+        for j in range(ncols):
+            ax = axes[i, j]
+            panel = {**({rows: i} if rows else {}), **({cols: j} if cols else {})}
+            title = [label(ds, d, panel[d]) for d in (cols, rows) if d]
+            if title:
+                ax.set_title(", ".join(title), fontsize="medium")
+            drawn, bound_lows = [], []
+            for k in range(ds.sizes[hue]):
+                pick = {**panel, hue: k}
+                colour = f"C{k % 10}"
+                at = lambda da: np.asarray(da.isel(pick).transpose(x).values, float)[order]
+                drawn.append(draw_best_step(ax, xs, at(centre), at(spread), colour,
+                                            schedule_text(ds, hue, k)))
+                if bound is not None:
+                    ys = at(bound)
+                    ax.plot(xs, ys, color=colour, linestyle="--", linewidth=0.9, alpha=0.7)
+                    if np.isfinite(ys).any():
+                        bound_lows.append(np.nanmin(ys))
+            ax.set_xscale("log")
+            ax.set_yscale("log")
+            # The whole grid of steps, so that the steps that diverged show as a gap.
+            ax.set_xlim(xs[xs > 0].min() / 1.3, xs.max() * 1.3)
+            limit_to_curves(ax, drawn, bound_lows)
+            gap = shade_diverged(ax, xs, np.asarray(blown.isel(panel).transpose(x).values,
+                                                    dtype=bool)[order])
+            ax.set_xlabel("base step size (step_size)")
+            ax.set_ylabel(SUBOPTIMALITY_LABEL)
+            ax.grid(True, which="major", alpha=0.3)
+            handles, labels = ax.get_legend_handles_labels()
+            handles.append(Line2D([], [], color="0.3", linestyle="none", marker="*",
+                                  markersize=10, markeredgecolor="black",
+                                  markeredgewidth=0.6))
+            labels.append("best base step")
+            if bound is not None:
+                handles.append(Line2D([], [], color="0.3", linestyle="--", linewidth=1.0))
+                labels.append("last-iterate bound")
+            if gap:
+                handles.append(Patch(color="0.9"))
+                labels.append("diverged (most runs, every schedule)")
+            ax.legend(handles, labels, fontsize="x-small", title="schedule: best at step",
+                      title_fontsize="x-small")
+    fig.suptitle(default_title(ds, "final suboptimality against the base step (geometric mean "
+                                   "over repeats)"), fontsize="medium")
+    return fig
+
+
+def draw_geometric_range(ax, xs, runs, colour, label_text, linestyle="-"):
+    """The geometric mean over repeats (runs: [record, repeat]; positive finite values only) as
+    a line, the repeats' range shaded; records a log axis cannot show are left out."""
+    used = np.isfinite(runs) & (runs > 0)
+    count = used.sum(axis=1)
+    logs = np.where(used, np.log(np.where(used, runs, 1.0)), 0.0)
+    centre = np.where(count > 0, np.exp(logs.sum(axis=1) / np.maximum(count, 1)), np.nan)
+    ok = np.isfinite(xs) & (xs > 0) & np.isfinite(centre)
+    if not ok.any():
+        return
+    ax.plot(xs[ok], centre[ok], color=colour, linewidth=2.0, linestyle=linestyle,
+            label=label_text)
+    if runs.shape[1] > 1:
+        low = np.where(used, runs, np.inf).min(axis=1)[ok]
+        high = np.where(used, runs, -np.inf).max(axis=1)[ok]
+        ax.fill_between(xs[ok], low, high, color=colour, alpha=0.15, linewidth=0)
+
+
+def refine_source(ds, hue, index):
+    """The refine_from schedule of the runs at schedule position index: a coordinate when swept
+    (or selected), else the spec's value, else the default linear_decay."""
+    if "refine_from" in ds.coords:
+        values = ds["refine_from"]
+        return format_value(values.values[index] if values.dims == (hue,) else values.values[()])
+    return str(spec_value(ds, "refine_from", CONVEX_DEFAULTS["refine_from"]))
+
+
+@register("refined-schedule", "convex",
+          "the refined schedule (lr against iteration, mean over done repeats, range shaded) "
+          "against the refine_from one it came from at the same base step (the best for "
+          "refined), top; the refined run's suboptimality against its first pass's, log-log, "
+          "bottom (one problem: the first, or --sel problem=...)")
+def refined_schedule(ds):
+    """Refinement (docs/experiments.md 4.2; Defazio et al.): what the schedule became, and what
+    it bought, at one base step.
+
+    The base step is the step_size whose refined runs have the lowest geometric mean of
+    final_suboptimality (geometric_summary: done runs only), or the archive's only one (or the
+    one selected with --sel). Every other axis is fixed at its first value (problem and steps
+    too; refine_from, refine_filter and refine_width at their defaults when swept), and the
+    title says the slice.
+    - Top: lr against iteration (linear axes) of the refined runs, the mean over the done
+      repeats (each repeat refines its own first pass's gradient norms) with their range
+      shaded, and of the refine_from schedule's runs at the same step (linear_decay by default;
+      drawn when the archive has that schedule), in the colours of convex-schedules.
+    - Bottom, log-log: the refined runs' suboptimality f(w_t) - f* and their first pass's
+      (first_pass_loss - optimum, dashed, the refine_from colour): geometric mean over the done
+      repeats, their range shaded. On shared streams the first pass is the refine_from run.
+    """
+    name = "refined-schedule"
+    require_axes_or_coords(ds, name, "schedule")
+    hue = dim_of(ds, "schedule")
+    if "refined" not in [format_value(v) for v in ds["schedule"].values]:
+        raise ValueError(f"figure {name} needs refined among the schedules swept (the archive "
+                         f"has {', '.join(format_value(v) for v in ds['schedule'].values)})")
+    x = swept_dim(ds, "step_size", {hue})
+    if x is None and "step_size" in ds.coords and ds["step_size"].dims == (hue,):
+        raise ValueError(f"figure {name} compares schedules at one base step: step_size is "
+                         f"zipped with schedule in {hue}")
+    keep = {d for d in (hue, x) if d}
+    ds = fix_other_axes(ds, keep, CONVEX_DEFAULTS)
+    ds = ds.isel({a: 0 for a in sweep_axes(ds) if a not in keep})
+    schedules = [format_value(v) for v in ds["schedule"].values]
+    refined = schedules.index("refined")
+    source = refine_source(ds, hue, refined)
+    compare = schedules.index(source) if source in schedules else None
+    how = "the only one in the archive or selection"
+    if x:
+        centre = geometric_summary(ds, "final_suboptimality")[0].isel({hue: refined})
+        values = np.asarray(centre.transpose(x).values, dtype=float)
+        if not np.isfinite(values).any():
+            raise ValueError(f"figure {name}: no base step has a done refined run")
+        ds = ds.isel({x: int(np.nanargmin(values))})
+        how = "the best for refined"
+    base = float(ds["step_size"].values[()]) if "step_size" in ds.coords else float(
+        spec_value(ds, "step_size", 0.1))
+    ds = keep_runs(ds, "done")
+
+    def runs(metric, index):
+        return np.asarray(ds[metric].isel({hue: index}).transpose(RECORD, REPEAT).values, float)
+
+    def times(index):
+        t = ds["iteration"]
+        return np.asarray((t.isel({hue: index}) if hue in t.dims else t).values, dtype=float)
+
+    refined_colour = f"C{refined % 10}"
+    source_colour = f"C{compare % 10}" if compare is not None else "0.4"
+    refined_text = f"refined (from {source})"
+    fig = Figure(figsize=(PANEL_SIZE[0] * 1.5 + LEGEND_WIDTH, PANEL_SIZE[1] * 2 + 0.6),
+                 layout="constrained")
+    top, bottom = fig.subplots(2, 1, squeeze=True)
+    draw_range(top, times(refined), runs("lr", refined), refined_colour, refined_text)
+    if compare is not None:
+        draw_range(top, times(compare), runs("lr", compare), source_colour, source)
+    top.set_title(f"step size at base step {base:.4g} ({how})", fontsize="medium")
+    top.set_xlabel(axis_label(ds, ITERATION))
+    top.set_ylabel("lr (step size used)")
+    top.set_ylim(bottom=0)
+    draw_geometric_range(bottom, times(refined), runs("suboptimality", refined),
+                         refined_colour, refined_text)
+    optimum = np.asarray(ds["optimum"].isel({hue: refined}).transpose(REPEAT).values, float)
+    first = runs("first_pass_loss", refined) - optimum[None, :]
+    draw_geometric_range(bottom, times(refined), first, source_colour,
+                         f"first pass ({source})", linestyle="--")
+    bottom.set_title("suboptimality f(w_t) - f*", fontsize="medium")
+    bottom.set_xscale("log")
+    bottom.set_yscale("log")
+    bottom.set_xlabel(axis_label(ds, ITERATION))
+    bottom.set_ylabel("f(w_t) - f* (geometric mean)")
+    for ax in (top, bottom):
+        ax.grid(True, which="major", alpha=0.3)
+        ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
+    fig.suptitle(default_title(ds, "refined schedule against its first pass"),
+                 fontsize="medium")
+    return fig
