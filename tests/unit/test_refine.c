@@ -249,6 +249,41 @@ START_TEST(bound_of_the_best_constant_step_is_its_closed_form)
 }
 END_TEST
 
+/* Every term of the bound but D^2 / (2 sum eta) is linear in the scale c of the steps, so
+ * B(c) = A / c + B0 c with B0 the bound at D = 0: the best scale is sqrt(A / B0), where B is
+ * 2 sqrt(A B0) (checked by evaluating it there and by a scan). */
+static double best_bound(const double *shape, size_t T, double G, double D)
+{
+    double sum = 0;
+    for (size_t t = 0; t < T; t++) sum += shape[t];
+    double a = D * D / (2 * sum), b0 = bound_of(shape, T, 1.0, G, 0.0);
+    double best = 2 * sqrt(a * b0), at = bound_of(shape, T, sqrt(a / b0), G, D);
+    ck_assert_msg(fabs(at - best) <= 1e-12 * best, "%.17g vs %.17g", at, best);
+    for (double c = 0.8; c <= 1.25; c *= 1.01)
+        ck_assert(bound_of(shape, T, c * sqrt(a / b0), G, D) >= best * (1 - 1e-12));
+    return best;
+}
+
+START_TEST(at_their_best_scales_linear_decay_bounds_below_cosine_and_constant)
+{
+    const double D = 1.5, G = 2.0, pi = acos(-1.0);
+    static const size_t sizes[] = {100, 1000, 10000};
+    for (size_t s = 0; s < 3; s++) {
+        size_t T = sizes[s];
+        double *shape = malloc(T * sizeof *shape);
+        for (size_t t = 0; t < T; t++) shape[t] = (double)(T - t) / (double)T;
+        double linear = best_bound(shape, T, G, D);
+        for (size_t t = 0; t < T; t++) shape[t] = (1 + cos(pi * (double)t / (double)T)) / 2;
+        double cosine = best_bound(shape, T, G, D);
+        for (size_t t = 0; t < T; t++) shape[t] = 1.0;
+        double constant = best_bound(shape, T, G, D);
+        ck_assert_msg(linear < cosine && cosine < constant, "T %zu: linear %.6g, cosine %.6g, "
+                      "constant %.6g", T, linear, cosine, constant);
+        free(shape);
+    }
+}
+END_TEST
+
 START_TEST(bound_ignores_trailing_zero_steps_and_is_nan_without_steps)
 {
     double eta[5] = {1, 0.5, 0.25, 0, 0}, G[5] = {1, 2, 3, 4, 5};
@@ -273,4 +308,5 @@ TS_TEST_MAIN("refine",
              refinement_refuses_what_it_cannot_use,
              bound_of_linear_decay_approaches_two_d_g_over_sqrt_t_from_above,
              bound_of_the_best_constant_step_is_its_closed_form,
+             at_their_best_scales_linear_decay_bounds_below_cosine_and_constant,
              bound_ignores_trailing_zero_steps_and_is_nan_without_steps)
