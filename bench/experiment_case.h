@@ -61,8 +61,11 @@ static inline void bench_set_param(ts_grid *g, const char *setting)
 }
 
 /* One run of the experiment with the case's settings and `steps`; returns its wall time (the run
- * alone: the grid and the recorder are set up outside the clock, the problem's data inside). */
-static inline double bench_time_run(const char *experiment, const bench_case *c, int64_t steps)
+ * alone: the grid and the recorder are set up outside the clock, the problem's data inside).
+ * With scalar non-NULL, also stores the run's value of that scalar metric in *value (a check
+ * that the run computed what the benchmark claims). */
+static inline double bench_time_run_scalar(const char *experiment, const bench_case *c,
+                                           int64_t steps, const char *scalar, double *value)
 {
     ts_grid *g = ts_grid_alloc(ts_experiment_find(experiment));
     if (!g) bench_die(c->name, "out of memory");
@@ -80,6 +83,11 @@ static inline double bench_time_run(const char *experiment, const bench_case *c,
     double start = bench_now();
     ts_status status = g->experiment->run(&p, rng, &r, &err);
     double elapsed = bench_now() - start;
+    if (scalar) {
+        int m = ts_metric_index(g->experiment->metrics, scalar);
+        if (m < 0) bench_die("unknown metric", scalar);
+        *value = *ts_recorder_scalar(&r, m);
+    }
     gsl_rng_free(rng);
     ts_recorder_free(&r);
     free(values);
@@ -87,6 +95,11 @@ static inline double bench_time_run(const char *experiment, const bench_case *c,
     /* A diverged run stops early and would time fewer steps than it claims. */
     if (status != TS_DONE) bench_die(c->name, status == TS_DIVERGED ? "run diverged" : err.msg);
     return elapsed;
+}
+
+static inline double bench_time_run(const char *experiment, const bench_case *c, int64_t steps)
+{
+    return bench_time_run_scalar(experiment, c, steps, NULL, NULL);
 }
 
 /* (median time(large) - median time(small)) / (large - small), the runs alternating so that a
