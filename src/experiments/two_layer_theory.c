@@ -1,32 +1,29 @@
 /* The two_layer experiment's closed forms (docs/experiments.md sections 2.5 and 2.6): the
- * target's Gaussian moments by a product Gauss-Hermite rule (GSL), and the moments of the
+ * target's Gaussian moments by a product Gauss-Hermite rule (ode.h), and the moments of the
  * initial student, whose preactivations are independent standard normals. */
 #include <math.h>
 
-#include <gsl/gsl_integration.h>
 #include <gsl/gsl_math.h>
 
+#include "tailsweep/ode.h"
 #include "two_layer.h"
 
 int ts_two_layer_moments_of(const ts_two_layer_target *target, ts_two_layer_moments *out,
                             ts_error *err)
 {
-    /* weight exp(-x^2 / 2) on the real line (a = 0, b = 1/2): sum w_i h(x_i) = sqrt(2 pi) E h */
-    const size_t n = TS_TWO_LAYER_QUADRATURE_NODES;
-    gsl_integration_fixed_workspace *rule =
-        gsl_integration_fixed_alloc(gsl_integration_fixed_hermite, n, 0.0, 0.5, 0.0, 0.0);
-    if (!rule) return ts_error_set(err, TS_ERUNTIME, "GSL could not build a %zu-node rule", n);
-    const double *x = gsl_integration_fixed_nodes(rule), *w = gsl_integration_fixed_weights(rule);
-    double mean = 0, square = 0, linear[2] = {0, 0}, norm = 1.0 / (2.0 * M_PI);
-    for (size_t i = 0; i < n; i++)
-        for (size_t j = 0; j < n; j++) {
-            double weight = w[i] * w[j] * norm, g = target->g(x[i], x[j]);
+    ts_gauss_rule rule;
+    if (ts_gauss_rule_init(&rule, TS_TWO_LAYER_QUADRATURE_NODES, err)) return TS_ERUNTIME;
+    const double *x = rule.node, *w = rule.weight;
+    double mean = 0, square = 0, linear[2] = {0, 0};
+    for (size_t i = 0; i < rule.n; i++)
+        for (size_t j = 0; j < rule.n; j++) {
+            double weight = w[i] * w[j], g = target->g(x[i], x[j]);
             mean += weight * g;
             square += weight * g * g;
             linear[0] += weight * x[i] * g;
             linear[1] += weight * x[j] * g;
         }
-    gsl_integration_fixed_free(rule);
+    ts_gauss_rule_free(&rule);
     *out = (ts_two_layer_moments){.mean = mean, .square = square,
                                   .linear = {linear[0], linear[1]}};
     return TS_OK;
