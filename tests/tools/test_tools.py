@@ -1,7 +1,7 @@
 """The analysis package (tools/) and `tailsweep export --csv`, over archives the real binary writes.
 
 Every archive here comes from `$TAILSWEEP run` on a small spec (quadratic, bigram, levy_sgd,
-two_layer, convex, synthetic) written into a temporary directory (tests needing one skip when
+two_layer, convex, ssi, synthetic) written into a temporary directory (tests needing one skip when
 TAILSWEEP is unset).
 The package is imported from the source tree (tools/), its console scripts run as
 `python -m tailsweep_tools`, and one test installs it with pip into a fresh virtual environment
@@ -42,8 +42,8 @@ sys.dont_write_bytecode = True
 import tailsweep_tools as tt  # noqa: E402
 from tailsweep_tools import cli  # noqa: E402
 from tailsweep_tools.plot import plot_metric  # noqa: E402
-from tailsweep_tools.figures import (FIGURES, make_figure, time_average,  # noqa: E402
-                                     tuned_steps_to_eps)
+from tailsweep_tools.figures import (FIGURES, make_figure, theory_recovery,  # noqa: E402
+                                     time_average, transition_omega, tuned_steps_to_eps)
 
 TAILSWEEP = os.environ.get("TAILSWEEP")
 PYTHON = os.environ.get("PYTHON") or sys.executable
@@ -224,6 +224,56 @@ shared_streams: [schedule, step_size]
 """
 
 
+# Arnaboldi et al.'s sequence single-index models (docs/experiments.md section 5) in miniature:
+# jobs/ssi_tied_vs_untied.yaml (tied against untied over L and the step, paired on shared
+# streams; some untied h2_sum runs at L = 4 do not recover in 3000 steps), jobs/ssi_sie.yaml
+# (the three SIE targets over d; he3_sum cannot be learned) and
+# jobs/ssi_positional_semantic.yaml (attention over omega).
+SSI_TIED_SPEC = """\
+experiment: ssi
+seed: 6
+repeats: 4
+params:
+  dim: 40
+  record: {linear: 41}
+sweep:
+  model: [tied, untied]
+  seq_len: [1, 2, 4]
+  step_size: [0.3, 0.6, 1.0]
+zip:
+  - {target: [sum, h2_sum], step_scaling: [0, -1], steps: [800, 3000]}
+shared_streams: [model, step_size]
+"""
+
+SSI_SIE_SPEC = """\
+experiment: ssi
+seed: 7
+repeats: 3
+params:
+  seq_len: 2
+  record: {linear: 51}
+zip:
+  - {target: [sum, h2_sum, he3_sum], step_size: [0.3, 0.2, 0.1]}
+  - {dim: [40, 80, 160], steps: [2000, 4000, 8000]}
+"""
+
+SSI_ATTENTION_SPEC = """\
+experiment: ssi
+seed: 8
+repeats: 4
+params:
+  dim: 60
+  seq_len: 2
+  model: attention
+  target: positional_semantic
+  step_size: 0.5
+  steps: 6000
+  record: {linear: 31}
+sweep:
+  omega: [0.2, 0.6, 0.7, 0.95]
+"""
+
+
 def run_sweep(directory, text, name, *extra, status=0):
     spec = directory / (name + ".yaml")
     spec.write_text(text)
@@ -288,6 +338,21 @@ def convex(tmp_path_factory):
 @pytest.fixture(scope="module")
 def convex_diverging(tmp_path_factory):
     return archive(tmp_path_factory, CONVEX_DIVERGING_SPEC, "convex_diverging")
+
+
+@pytest.fixture(scope="module")
+def ssi_tied(tmp_path_factory):
+    return archive(tmp_path_factory, SSI_TIED_SPEC, "ssi_tied")
+
+
+@pytest.fixture(scope="module")
+def ssi_sie(tmp_path_factory):
+    return archive(tmp_path_factory, SSI_SIE_SPEC, "ssi_sie")
+
+
+@pytest.fixture(scope="module")
+def ssi_attention(tmp_path_factory):
+    return archive(tmp_path_factory, SSI_ATTENTION_SPEC, "ssi_attention")
 
 
 @pytest.fixture(scope="module")
@@ -1174,6 +1239,300 @@ def test_convex_figures_render_select_and_refuse_other_archives(convex, grid, tw
     with tt.open_archive(two_layer) as ds:
         fig = make_figure("two-layer-overlap", tt.select(ds, batch_reuse=1))
         assert [t.get_text() for t in fig.axes[-1].get_legend().get_texts()][0] == "single-pass"
+
+
+# ------------------------------------------------------------------ ssi: overlap, recovery, omega
+
+
+def mean_and_se(runs):
+    """Mean over the last axis and its standard error (ddof 1), numpy alone, finite values only."""
+    out = []
+    for row in np.asarray(runs, dtype=float).reshape(-1, np.shape(runs)[-1]):
+        row = row[np.isfinite(row)]
+        out.append((row.mean() if len(row) else np.nan,
+                    row.std(ddof=1) / math.sqrt(len(row)) if len(row) > 1 else np.nan))
+    shape = np.shape(runs)[:-1]
+    return (np.array([m for m, _ in out]).reshape(shape),
+            np.array([e for _, e in out]).reshape(shape))
+
+
+def gid_lines(ax, gid):
+    return [line for line in ax.lines if line.get_gid() == gid]
+
+
+def first_crossing(times, values, level):
+    """The first time a piecewise-linear curve reaches level (NaN if never), plain Python."""
+    for k in range(len(values)):
+        if abs(values[k]) >= level:
+            if k == 0:
+                return float(times[0])
+            t0, t1, y0, y1 = times[k - 1], times[k], abs(values[k - 1]), abs(values[k])
+            return float(t0 + (level - y0) / (y1 - y0) * (t1 - t0))
+    return math.nan
+
+
+def test_theory_recovery_and_transition_omega_interpolate_their_crossing():
+    times = np.array([0.0, 10.0, 20.0, 30.0])
+    assert theory_recovery(times, [0.1, 0.3, 0.7, 0.9], 0.5) == pytest.approx(15.0)
+    assert theory_recovery(times, [0.1, -0.3, -0.7, 0.9], 0.5) == pytest.approx(15.0)  # |m|
+    assert theory_recovery(times, [0.6, 0.7, 0.8, 0.9], 0.5) == 0.0
+    assert np.isnan(theory_recovery(times, [0.1, 0.2, np.nan, 0.3], 0.5))
+    omegas = [0.2, 0.6, 0.7, 0.8]
+    assert transition_omega(omegas, [0.0, 0.25, 0.75, 1.0]) == pytest.approx(0.65)
+    assert transition_omega(omegas, [0.0, 0.5, 1.0, 1.0]) == pytest.approx(0.6)
+    assert np.isnan(transition_omega(omegas, [0.0, 0.0, 0.25, 0.25]))
+
+
+def test_ssi_overlap_figure_draws_each_dims_mean_its_standard_error_and_the_theory(ssi_sie):
+    """One panel per target, one curve per d against n/d: the mean over repeats (|m| for the
+    even h2_sum) with mean +- standard error shaded, theory_overlap dashed for every d, the
+    small-step law dotted where it is not NaN and within [-1, 1] (sum, h2_sum; not he3_sum)."""
+    with tt.open_archive(ssi_sie) as ds:
+        assert tt.count_status(ds)["done"] == ds.status.size
+        fig = make_figure("ssi-overlap", ds)
+        targets = ["sum", "h2_sum", "he3_sum"]
+        assert [ax.get_title() for ax in fig.axes] == [
+            f"target={t} (SIE {k})" for k, t in enumerate(targets, 1)]
+        dims = [int(d) for d in ds.dim.values]
+        for t, (ax, target) in enumerate(zip(fig.axes, targets)):
+            one = ds.isel(zip0=t)
+            assert str(one.target.values) == target
+            curves = gid_lines(ax, "overlap")
+            assert [c.get_label() for c in curves] == [f"dim={d}" for d in dims]
+            bands = [c for c in ax.collections if c.get_gid() == "standard error"]
+            theories = gid_lines(ax, "theory_overlap")
+            smalls = gid_lines(ax, "theory_overlap_small_step")
+            assert len(bands) == len(theories) == len(dims)
+            assert len(smalls) == (0 if target == "he3_sum" else len(dims))
+            slowest = []
+            for k, d in enumerate(dims):
+                run = one.isel(zip1=k)
+                x = run.iteration.values / d
+                overlap = run.overlap.transpose("record", "repeat").values
+                if target == "h2_sum":
+                    overlap = np.abs(overlap)
+                mean, se = mean_and_se(overlap)
+                np.testing.assert_allclose(curves[k].get_xdata(), x, rtol=1e-15)
+                np.testing.assert_allclose(curves[k].get_ydata(), mean, rtol=1e-12)
+                assert curves[k].get_color() == theories[k].get_color() == f"C{k}"
+                # the band holds mean - se and mean + se at every record time
+                corners = bands[k].get_paths()[0].vertices
+                for xi, low, high in zip(x, mean - se, mean + se):
+                    ys = corners[np.isclose(corners[:, 0], xi), 1]
+                    assert np.isclose(ys, low, rtol=1e-10).any() and np.isclose(
+                        ys, high, rtol=1e-10).any()
+                theory = run.theory_overlap.isel(repeat=0).values
+                np.testing.assert_array_equal(theories[k].get_xdata(), x)
+                np.testing.assert_allclose(theories[k].get_ydata(), theory, rtol=1e-12)
+                if smalls:
+                    small = run.theory_overlap_small_step.isel(repeat=0).values
+                    kept = np.abs(small) <= 1
+                    np.testing.assert_allclose(smalls[k].get_ydata(), small[kept], rtol=1e-12)
+                recovery = run.recovery_step.values
+                slowest.append(recovery.mean() / d if np.isfinite(recovery).all() else np.inf)
+            (threshold,) = gid_lines(ax, "threshold")
+            assert list(threshold.get_ydata()) == [0.5, 0.5]
+            # the x axis ends at three times the slowest mean recovery time, or at the end of
+            # the run when some run never recovers (he3_sum: none does)
+            last = ds.iteration.values.max() / dims[-1]
+            if target == "he3_sum":
+                assert not np.isfinite(slowest).any()
+            else:
+                assert ax.get_xlim()[1] == pytest.approx(min(last, 3 * max(slowest)) * 1.02)
+
+
+def recovery_choices(values, status, steps):
+    """The equal step and each (model, L)'s best step, plain Python over values [model, L,
+    step, repeat]: a step counts at a (model, L) when every done run there recovered; the equal
+    one has the lowest mean of log(mean recovery) over all (model, L) among the steps that count
+    everywhere; the best one the lowest mean recovery step at its (model, L)."""
+    models, lengths, count = values.shape[:3]
+
+    def counts(m, l, s):
+        done = status[m, l, s] == tt.STATUS["done"]
+        return done.any() and np.isfinite(values[m, l, s][done]).all()
+
+    def mean(m, l, s):
+        done = status[m, l, s] == tt.STATUS["done"]
+        return values[m, l, s][done].mean()
+
+    everywhere = [s for s in range(count)
+                  if all(counts(m, l, s) for m in range(models) for l in range(lengths))]
+    equal = min(everywhere, key=lambda s: np.mean(
+        [math.log(mean(m, l, s)) for m in range(models) for l in range(lengths)]))
+    best = [[min((s for s in range(count) if counts(m, l, s)), key=lambda s: mean(m, l, s))
+             for l in range(lengths)] for m in range(models)]
+    return equal, best
+
+
+def slope_text(exponent, low, high):
+    return f"slope {exponent:.2f} [{low:.2f}, {high:.2f}]"
+
+
+def test_ssi_recovery_figure_fits_each_model_at_an_equal_step_and_at_its_best(ssi_tied):
+    """Top row: both models at the common best step (the one every (model, L) recovers at
+    with the lowest geometric mean); the fitted slopes are fit_exponent's on that slice, and
+    the ratio's slope is that of the repeat-wise untied/tied ratio. Bottom row: each (model,
+    L) at its own best step, annotated with its gamma = step_size L^step_scaling."""
+    with tt.open_archive(ssi_tied) as ds:
+        assert tt.count_status(ds)["done"] == ds.status.size
+        order = ("model", "seq_len", "step_size", "repeat")
+        h2 = ds.sel(zip0=1)
+        # The case the choice of steps is about is in the archive: untied h2_sum at L = 4 has
+        # steps where some run did not recover in its 3000 steps.
+        missed = np.isnan(h2.recovery_step.sel(model="untied", seq_len=4).values).any(axis=-1)
+        assert missed.any() and not missed.all()
+        # At L = 1 the untied network is the tied one: on shared streams, the same runs.
+        np.testing.assert_array_equal(ds.recovery_step.sel(model="tied", seq_len=1).values,
+                                      ds.recovery_step.sel(model="untied", seq_len=1).values)
+        fig = make_figure("ssi-recovery-vs-L", ds)
+        assert len(fig.axes) == 4  # (equal, best) x (sum, h2_sum)
+        steps = ds.step_size.values
+        lengths = ds.seq_len.values.astype(float)
+        for t, (target, scaling, law) in enumerate((("sum", 0, ""), ("h2_sum", -1, " L^-1"))):
+            one = ds.isel(zip0=t)
+            values = one.recovery_step.transpose(*order).values
+            status = one.status.transpose(*order).values
+            equal, best = recovery_choices(values, status, steps)
+            top, bottom = fig.axes[t], fig.axes[2 + t]
+            sie = 1 + t
+            assert top.get_title() == (f"target={target} (SIE {sie}): equal step: gamma = "
+                                       f"{steps[equal]:.3g}{law}")
+            assert bottom.get_title() == (f"target={target} (SIE {sie}): each at its best "
+                                          "step (gamma annotated)")
+            # top: the means at the equal step and fit_exponent's slopes on that slice
+            table = tt.fit_exponent(tt.select(ds, target=target, step_size=steps[equal]),
+                                    "recovery_step", "seq_len")
+            texts = [text.get_text() for text in top.get_legend().get_texts()]
+            for m, model in enumerate(("tied", "untied")):
+                (points,) = gid_lines(top, model)
+                np.testing.assert_array_equal(points.get_xdata(), lengths)
+                np.testing.assert_allclose(points.get_ydata(), values[m, :, equal].mean(axis=-1),
+                                           rtol=1e-12)
+                assert not len(gid_lines(top, model + " (not every run recovered)")[0]
+                               .get_xdata())
+                row = table[table.model == model].iloc[0]
+                assert texts[m] == f"model={model}: " + slope_text(row.exponent, row.ci_low,
+                                                                     row.ci_high)
+            ratio = (values[1, :, equal] / values[0, :, equal]).mean(axis=-1)
+            slope = np.polyfit(np.log(lengths), np.log(ratio), 1)[0]
+            assert texts[2].startswith(f"untied/tied ratio: slope {slope:.2f} [")
+            # bottom: each point at its own best step, gamma next to it
+            for m, model in enumerate(("tied", "untied")):
+                (points,) = gid_lines(bottom, model)
+                want = [values[m, l, best[m][l]].mean() for l in range(len(lengths))]
+                np.testing.assert_allclose(points.get_ydata(), want, rtol=1e-12)
+                gammas = [steps[best[m][l]] * lengths[l] ** scaling for l in range(len(lengths))]
+                notes = [a.get_text() for a in bottom.texts if a.get_color() == f"C{m}"]
+                assert notes == [f"{g:.2g}" for g in gammas]
+                slope = np.polyfit(np.log(lengths), np.log(want), 1)[0]
+                text = bottom.get_legend().get_texts()[m].get_text()
+                assert text.startswith(f"model={model}: slope {slope:.2f} [")
+        # --sel step_size=... compares the models at that step only: one row
+        one = make_figure("ssi-recovery-vs-L", tt.select(ds, step_size=0.6))
+        assert len(one.axes) == 2
+        assert one.axes[1].get_title() == ("target=h2_sum (SIE 2): equal step: gamma = 0.6 "
+                                           "L^-1")
+
+
+def test_ssi_sample_complexity_figure_fits_each_target_and_draws_the_limit(ssi_sie):
+    with tt.open_archive(ssi_sie) as ds:
+        # he3_sum cannot be learned by a relu student (no third Hermite coefficient): no run
+        # recovers; sum and h2_sum always do here.
+        recovered = np.isfinite(ds.recovery_step.values)
+        assert recovered[:2].all() and not recovered[2].any()
+        fig = make_figure("ssi-sample-complexity", ds)
+        left, right = fig.axes
+        assert left.get_xscale() == left.get_yscale() == "log" and right.get_xscale() == "log"
+        dims = ds.dim.values.astype(float)
+        texts = [text.get_text() for text in left.get_legend().get_texts()]
+        for t, target in enumerate(("sum", "h2_sum")):
+            one = ds.isel(zip0=t)
+            mean, _ = mean_and_se(one.recovery_step.transpose("zip1", "repeat").values)
+            (points,) = gid_lines(left, target)
+            np.testing.assert_array_equal(points.get_xdata(), dims)
+            np.testing.assert_allclose(points.get_ydata(), mean, rtol=1e-12)
+            (scaled,) = gid_lines(right, target)
+            np.testing.assert_allclose(scaled.get_ydata(), mean / dims, rtol=1e-12)
+            row = tt.fit_exponent(tt.select(ds, target=target), "recovery_step", "dim").iloc[0]
+            assert texts[t] == f"target={target}: " + slope_text(row.exponent, row.ci_low,
+                                                                  row.ci_high)
+            limit = [first_crossing(one.iteration.isel(zip1=k).values,
+                                    one.theory_overlap.isel(zip1=k, repeat=0).values, 0.5)
+                     for k in range(len(dims))]
+            (line,) = gid_lines(left, target + " limit")
+            np.testing.assert_allclose(line.get_ydata(), limit, rtol=1e-12)
+            slope = np.polyfit(np.log(dims), np.log(limit), 1)[0]
+            assert f"{target} limit (ODE): slope {slope:.2f}" in texts
+        assert "he3_sum: no run recovered" in texts
+        assert not gid_lines(left, "he3_sum")
+
+
+def test_ssi_positional_semantic_figure_counts_the_runs_that_end_positional(ssi_attention):
+    with tt.open_archive(ssi_attention) as ds:
+        assert tt.count_status(ds)["done"] == ds.status.size
+        m = np.abs(ds.overlap.isel(record=-1).transpose("omega", "repeat").values)
+        e = np.abs(ds.positional_overlap.isel(record=-1).transpose("omega", "repeat").values)
+        fraction = (e > m).mean(axis=1)
+        # small omega semantic, omega near 1 positional, as the paper finds
+        assert fraction[0] == 0 and fraction[-1] == 1
+        fig = make_figure("ssi-positional-semantic", ds)
+        left, right = fig.axes
+        omegas = ds.omega.values
+        for name, values in (("|m|", m), ("|e|", e)):
+            (line,) = gid_lines(left, name)
+            np.testing.assert_allclose(line.get_ydata(), values.mean(axis=1), rtol=1e-12)
+            (runs,) = gid_lines(left, name + " runs")
+            np.testing.assert_allclose(runs.get_ydata(), values.ravel(), rtol=1e-12)
+        (line,) = gid_lines(right, "fraction positional")
+        np.testing.assert_array_equal(line.get_xdata(), omegas)
+        np.testing.assert_allclose(line.get_ydata(), fraction, rtol=1e-12)
+        k = int(np.flatnonzero(fraction >= 0.5)[0])
+        want = omegas[k - 1] + (0.5 - fraction[k - 1]) / (fraction[k] - fraction[k - 1]) * (
+            omegas[k] - omegas[k - 1])
+        (mark,) = gid_lines(right, "transition")
+        assert mark.get_xdata()[0] == pytest.approx(want, rel=1e-12)
+        labels = [text.get_text() for text in right.get_legend().get_texts()]
+        assert f"crosses 1/2 at omega = {want:.3f}" in labels
+        # every run ended at |m| or |e| >= 0.5: none is undecided, so no such curve
+        assert (np.maximum(m, e) >= 0.5).all() and not gid_lines(right, "fraction undecided")
+
+
+def test_ssi_figures_render_select_and_refuse_archives_without_their_axes(
+        ssi_tied, ssi_sie, ssi_attention, grid, tmp_path, capsys):
+    drawn = {"ssi-overlap": ssi_sie, "ssi-recovery-vs-L": ssi_tied,
+             "ssi-sample-complexity": ssi_sie, "ssi-positional-semantic": ssi_attention}
+    assert {name for name, f in FIGURES.items() if f.experiment == "ssi"} == set(drawn)
+    for name, path in drawn.items():
+        out = tmp_path / (name + ".png")
+        assert cli.figure_main([name, str(path), "-o", str(out)]) == 0, capsys.readouterr().err
+        assert_drawn_png(out, min_width=600)
+        with tt.open_archive(grid) as ds:
+            with pytest.raises(ValueError, match=f"figure {name} draws a ssi archive; this one "
+                                                 "holds quadratic"):
+                make_figure(name, ds)
+    for name, path, missing in (("ssi-recovery-vs-L", ssi_sie, "seq_len"),
+                                ("ssi-sample-complexity", ssi_tied, "dim"),
+                                ("ssi-positional-semantic", ssi_tied, "omega")):
+        assert cli.figure_main([name, str(path), "-o", str(tmp_path / "x.png")]) == 2
+        assert f"needs {missing} swept" in capsys.readouterr().err
+    with tt.open_archive(ssi_tied) as ds:
+        with pytest.raises(ValueError, match="needs both tied and untied"):
+            make_figure("ssi-recovery-vs-L", tt.select(ds, model=["tied"]))
+        # The overlap of the untied runs, picked with --sel: no theory (NaN for untied).
+        fig = make_figure("ssi-overlap", tt.select(ds, model="untied"))
+        assert "model=untied" in fig._suptitle.get_text()
+        assert [ax.get_title() for ax in fig.axes] == ["target=sum (SIE 1)",
+                                                       "target=h2_sum (SIE 2)"]
+        for ax in fig.axes:
+            assert len(gid_lines(ax, "overlap")) == 3  # seq_len 1, 2, 4
+            assert not gid_lines(ax, "theory_overlap")
+    # the same through the console script
+    out = tmp_path / "untied.png"
+    proc = tool("figure", "ssi-overlap", ssi_tied, "--sel", "model=untied", "--sel",
+                "step_size=0.6", "-o", out)
+    assert proc.returncode == 0, proc.stderr
+    assert_drawn_png(out)
 
 
 # ------------------------------------------------------------------ tailsweep export --csv

@@ -9,10 +9,12 @@ from dataclasses import dataclass
 from typing import Callable
 
 import numpy as np
+import pandas as pd
+import xarray as xr
 from matplotlib.figure import Figure
 from matplotlib.lines import Line2D
 from matplotlib.patches import Patch
-from matplotlib.ticker import MaxNLocator
+from matplotlib.ticker import FuncFormatter, LogLocator, MaxNLocator, NullLocator
 
 from .archive import (ITERATION, RECORD, REPEAT, STATUS, axis_parameters, dim_of, finished_mask,
                       keep_runs, sweep_axes)
@@ -78,10 +80,11 @@ def require_axes(ds, name, *axes):
         raise ValueError(f"figure {name} needs the sweep axis {missing[0]} in the archive")
 
 
-def draw_fits(ax, table, hue, colour_of=None, beside=True):
+def draw_fits(ax, table, hue, colour_of=None, beside=True, extra=()):
     """Each fitted power law C x^p (one table row per curve), dotted over the x range it was
     fitted on, coloured like its curve (colour_of(row), default the row's position), with the
-    exponent and its bootstrap interval in the legend (labelled by the hue column, if any)."""
+    exponent and its bootstrap interval in the legend (labelled by the hue column, if any).
+    extra: (handle, text) pairs appended to the legend after the fits."""
     handles = []
     for i, row in table.reset_index(drop=True).iterrows():
         if not np.isfinite(row["exponent"]):
@@ -95,6 +98,9 @@ def draw_fits(ax, table, hue, colour_of=None, beside=True):
                           linestyle=":", linewidth=1.4,
                           label=f"{curve}slope {row['exponent']:.2f}{interval}")
         handles.append(line)
+    for handle, text in extra:
+        handle.set_label(text)
+        handles.append(handle)
     title = "fitted slope"
     if table["ci_low"].notna().any():
         title += f" ({table.attrs.get('confidence', 0.95):.0%} bootstrap interval)"
@@ -843,4 +849,615 @@ def refined_schedule(ds):
         ax.legend(fontsize="small", loc="upper left", bbox_to_anchor=(1.02, 1))
     fig.suptitle(default_title(ds, "refined schedule against its first pass"),
                  fontsize="medium")
+    return fig
+
+
+# ------------------------------------------------------------------ ssi (Arnaboldi et al.)
+# Expected archives: jobs/ssi_tied_vs_untied.yaml (model x seq_len x step_size, target zipped
+# with step_scaling and steps), jobs/ssi_sie.yaml (target zipped with step_size, dim with steps)
+# and jobs/ssi_positional_semantic.yaml (omega swept), or any ssi archive with the axes a figure
+# needs. A parameter may be a sweep axis, a zipped parameter or fixed under params:; axes a
+# figure does not draw are fixed at their first value (model at tied when it has it), and the
+# title says the slice.
+
+# The describe defaults, for a parameter the spec sets in params: or leaves out.
+SSI_DEFAULTS = {"seq_len": 2, "dim": 500, "model": "tied", "activation": "relu",
+                "reduction": "identity", "target": "sum", "omega": 0.5, "step_size": 0.5,
+                "step_scaling": 0.0, "recovery_threshold": 0.5}
+SSI_PREFERRED = {"model": "tied", "activation": "relu"}
+# The sequence information exponent of each scalar target (docs/experiments.md 5.1).
+SSI_SIE = {"sum": 1, "h2_sum": 2, "he3_sum": 3}
+# Targets even in w*: m and -m fit them equally well (a run may escape towards -1), so the
+# figures draw |m|, as recovery_step does (||(e, m)|| >= threshold).
+SSI_EVEN_TARGETS = {"h2_sum", "positional_semantic"}
+# ssi-overlap: the first of these that the archive varies (and the facet does not) colours the
+# curves.
+SSI_OVERLAP_HUES = ("dim", "seq_len", "omega", "step_size", "step_scaling", "model",
+                    "activation")
+# ssi-overlap: the x axis spans this many times the slowest curve's mean recovery time.
+OVERLAP_SPAN = 3.0
+# The transition the paper reports for positional_semantic (d = 1000, L = 2), drawn for reference.
+SSI_PAPER_OMEGA = 0.64
+
+
+def plain(value):
+    """A coordinate value as a Python scalar (str for bytes and numpy strings)."""
+    if isinstance(value, bytes):
+        return value.decode()
+    if isinstance(value, np.generic):
+        return value.item()
+    return value
+
+
+def varying(ds, name):
+    """True when name is a 1-D coordinate (an axis or a zipped parameter) with several values."""
+    return name in ds.coords and ds[name].ndim == 1 and len(set(
+        plain(v) for v in ds[name].values)) > 1
+
+
+def ssi_value(ds, name, values=None):
+    """A parameter's value at a point: values (the point's coordinates), else a scalar
+    coordinate (an axis fixed by a selection), else the spec's params:, else the default."""
+    if values and name in values:
+        return values[name]
+    if name in ds.coords and ds[name].ndim == 0:
+        return plain(ds[name].values[()])
+    value = spec_value(ds, name, SSI_DEFAULTS.get(name))
+    if isinstance(value, str):
+        try:
+            return float(value)
+        except ValueError:
+            return value
+    return value
+
+
+def sweep_points(ds):
+    """Every sweep point of ds in canonical order: (isel picks, {parameter: value}) with the
+    values of every axis and zipped parameter at the point."""
+    axes = sweep_axes(ds)
+    for index in np.ndindex(*(ds.sizes[a] for a in axes)):
+        pick = dict(zip(axes, index))
+        values = {name: plain(ds[name].values[i]) for a, i in pick.items()
+                  for name in axis_parameters(ds, a)}
+        yield pick, values
+
+
+def at_point(da, pick):
+    """da at a point's picks (those of its dimensions that are picked)."""
+    return da.isel({d: i for d, i in pick.items() if d in da.dims})
+
+
+def mean_and_error(runs):
+    """Mean over the finite values of each row of runs [n, repeat] and its standard error
+    (NaN with fewer than two values)."""
+    runs = np.asarray(runs, dtype=float)
+    finite = np.isfinite(runs)
+    count = finite.sum(axis=1)
+    centre = mean_over_repeats(runs)
+    deviation = np.where(finite, runs - np.where(np.isfinite(centre), centre, 0.0)[:, None], 0.0)
+    variance = (deviation ** 2).sum(axis=1) / np.maximum(count - 1, 1)
+    error = np.where(count > 1, np.sqrt(variance / np.maximum(count, 1)), np.nan)
+    return centre, error
+
+
+def curve_colours(count):
+    """The default cycle for up to 10 curves; beyond, a sequential map (a cycle would repeat
+    colours, e.g. for an omega grid)."""
+    if count <= 10:
+        return [f"C{j}" for j in range(count)]
+    from matplotlib import colormaps
+    return [colormaps["viridis"](j / (count - 1)) for j in range(count)]
+
+
+def target_text(target):
+    sie = SSI_SIE.get(target)
+    return f"target={target}" + (f" (SIE {sie})" if sie else "")
+
+
+def point_label(values, names):
+    return ", ".join(f"{n}={format_value(values[n])}" for n in names) or None
+
+
+def theory_recovery(times, theory, threshold):
+    """The first n at which the theory curve reaches |m| >= threshold, linearly interpolated
+    between the record times (NaN if it never does): the limit's recovery step."""
+    times = np.asarray(times, dtype=float)
+    theory = np.abs(np.asarray(theory, dtype=float))
+    ok = np.isfinite(theory)
+    times, theory = times[ok], theory[ok]
+    above = np.flatnonzero(theory >= threshold)
+    if not len(above):
+        return np.nan
+    k = above[0]
+    if k == 0:
+        return times[0]
+    t0, t1, y0, y1 = times[k - 1], times[k], theory[k - 1], theory[k]
+    return t0 + (threshold - y0) * (t1 - t0) / (y1 - y0)
+
+
+@register("ssi-overlap", "ssi",
+          "overlap m against n/d, one panel per target (else per model), one colour per dim "
+          "(else seq_len, omega, step_size, ...): mean over done repeats with a band of one "
+          "standard error, theory_overlap (the d -> infinity ODE) dashed and "
+          "theory_overlap_small_step dotted where they exist; |m| for even targets")
+def ssi_overlap(ds):
+    """Arnaboldi et al.'s overlap curves: m = w . w* / d against n / d with the limit beside it.
+
+    Drawn, per panel (one per target when the archive has several, else one per model):
+    - per point of the archive (one colour each, labelled by what varies within the panel): the
+      overlap against iteration / dim, the mean over the done repeats as a line and mean +- one
+      standard error shaded; |m| for the even targets (h2_sum, positional_semantic), where a run
+      may escape towards -1; for untied, the recorded overlap is ||m|| / sqrt(L) >= 0;
+    - theory_overlap (the ODE, tied models only), dashed thin, and theory_overlap_small_step
+      (tied relu on sum and h2_sum), dotted, in the same colour, where they are not NaN;
+    - the recovery threshold as a grey line.
+    """
+    facet = next((n for n in ("target", "model") if varying(ds, n)), None)
+    hue = next((n for n in SSI_OVERLAP_HUES if n != facet and varying(ds, n)), None)
+    keep = {dim_of(ds, n) for n in (facet, hue) if n}
+    ds = keep_runs(fix_other_axes(ds, keep, SSI_PREFERRED), "done")
+    panels = {}
+    for pick, values in sweep_points(ds):
+        panels.setdefault(ssi_value(ds, facet, values) if facet else None, []).append(
+            (pick, values))
+    count = len(panels)
+    fig = Figure(figsize=(PANEL_SIZE[0] * 1.15 * count, PANEL_SIZE[1] + 0.9),
+                 layout="constrained")
+    axes = fig.subplots(1, count, squeeze=False).ravel()
+    for ax, (key, points) in zip(axes, panels.items()):
+        names = [n for n in points[0][1] if n != "steps"
+                 and len({p[1][n] for p in points}) > 1]
+        even = [ssi_value(ds, "target", v) in SSI_EVEN_TARGETS for _, v in points]
+        theories, slowest, longest = set(), [], 0.0
+        colours = curve_colours(len(points))
+        for j, (pick, values) in enumerate(points):
+            colour = colours[j]
+            xs = np.asarray(at_point(ds["iteration"], pick).values, dtype=float) / float(
+                ssi_value(ds, "dim", values))
+            runs = np.asarray(at_point(ds["overlap"], pick).transpose(RECORD, REPEAT).values,
+                              dtype=float)
+            if even[j]:
+                runs = np.abs(runs)
+            centre, error = mean_and_error(runs)
+            ok = np.isfinite(centre)
+            if not ok.any():
+                continue
+            longest = max(longest, float(np.max(xs[ok])))
+            slowest.append(mean_recovery(ds, pick) / float(ssi_value(ds, "dim", values)))
+            ax.plot(xs[ok], centre[ok], color=colour, linewidth=2.2, alpha=0.7,
+                    label=point_label(values, names), gid="overlap")
+            band = ok & np.isfinite(error)
+            if band.any():
+                ax.fill_between(xs, np.where(band, centre - error, np.nan),
+                                np.where(band, centre + error, np.nan), where=band,
+                                color=colour, alpha=0.2, linewidth=0, gid="standard error")
+            for name, style in (("theory_overlap", "--"), ("theory_overlap_small_step", ":")):
+                if name not in ds.data_vars:
+                    continue
+                theory = mean_over_repeats(np.asarray(
+                    at_point(ds[name], pick).transpose(RECORD, REPEAT).values, dtype=float))
+                # The small-step law of h2_sum, m_0 exp(c G), holds at small m only: it is cut
+                # where it leaves [-1, 1].
+                shown = np.isfinite(theory) & (np.abs(theory) <= 1.0)
+                if shown.any():
+                    theories.add(name)
+                    ax.plot(xs[shown], theory[shown], color=colour, linestyle=style,
+                            linewidth=1.1, gid=name)
+        if slowest and np.all(np.isfinite(slowest)):
+            # The escape is what the panel is about: it ends at OVERLAP_SPAN times the slowest
+            # curve's mean recovery time (all of the run when some curve has runs that never
+            # recover).
+            right = min(longest, OVERLAP_SPAN * max(slowest))
+            ax.set_xlim(-0.02 * right, right * 1.02)
+        threshold = float(ssi_value(ds, "recovery_threshold", points[0][1]))
+        ax.axhline(threshold, color="0.55", linewidth=0.8, linestyle="-.", zorder=0,
+                   gid="threshold")
+        if key is not None:
+            ax.set_title(target_text(key) if facet == "target" else f"{facet}={key}",
+                         fontsize="medium")
+        ax.set_xlabel("n / d (samples per dimension)")
+        ax.set_ylabel("|overlap| |m|" if all(even) else
+                      "overlap m (|m| for even targets)" if any(even) else "overlap m")
+        ax.grid(True, which="major", alpha=0.3)
+        handles, labels = ax.get_legend_handles_labels()
+        for name, style in (("theory_overlap", "--"), ("theory_overlap_small_step", ":")):
+            if name in theories:
+                handles.append(Line2D([], [], color="0.3", linestyle=style, linewidth=1.1))
+                labels.append(name + (" (ODE)" if name == "theory_overlap" else ""))
+        handles.append(Line2D([], [], color="0.55", linestyle="-.", linewidth=0.8))
+        labels.append(f"recovery threshold {threshold:g}")
+        ax.legend(handles, labels, fontsize="x-small", ncol=2 if len(points) > 6 else 1,
+                  title=" / ".join(names) if names else None, title_fontsize="x-small")
+    fig.suptitle(default_title(ds, "overlap against n/d (mean +- standard error over "
+                                   "repeats)"), fontsize="medium")
+    return fig
+
+
+def mean_recovery(ds, pick):
+    """The mean recovery step of the done runs at a point; inf when some of them never
+    recovered, NaN when none is done."""
+    values = np.asarray(at_point(ds["recovery_step"], pick).values, dtype=float).ravel()
+    done = np.asarray((at_point(ds["status"], pick) == STATUS["done"]).values).ravel()
+    if not done.any():
+        return np.nan
+    return float(values[done].mean()) if np.isfinite(values[done]).all() else np.inf
+
+
+def recovery_arrays(ds, order):
+    """recovery_step of the done runs (NaN otherwise) and the done mask, as numpy arrays in
+    the given dimension order."""
+    values = np.asarray(keep_runs(ds, "done")["recovery_step"].transpose(*order).values, float)
+    done = np.asarray((ds["status"] == STATUS["done"]).transpose(*order).values, dtype=bool)
+    return values, done
+
+
+def fully_recovered(values, done):
+    """True where at least one run is done and every done run recovered (over the last axis)."""
+    return done.any(axis=-1) & np.all(~done | np.isfinite(values), axis=-1)
+
+
+def fit_dataset(values, done, coords):
+    """A minimal archive-shaped Dataset for fit_exponent: recovery_step over coords' dimensions
+    (the last one repeat), status done where done."""
+    dims = list(coords)
+    metric = xr.DataArray(np.where(done, values, np.nan), dims=dims, coords=coords,
+                          attrs={"kind": "scalar", "units": "samples"})
+    status = xr.DataArray(np.where(done, STATUS["done"], STATUS["missing"]).astype(np.int8),
+                          dims=dims, coords=coords)
+    return xr.Dataset({"recovery_step": metric, "status": status})
+
+
+def pick_steps(values, done, steps):
+    """The step indices of the equal-step comparison and of each (model, L)'s best step, from
+    values and done [model, L, step, repeat]. A step is complete at a (model, L) when every done
+    run there recovered. The equal step: among the steps complete at every (model, L), the one
+    with the lowest geometric mean of the (model, L) mean recovery steps, the common best (else
+    the step with the most recovered runs). Each best step: the complete one with the lowest
+    mean recovery step (-1 where none is complete)."""
+    complete = fully_recovered(values, done)             # [model, L, step]
+    means = mean_over_repeats(values.reshape(-1, values.shape[-1])).reshape(complete.shape)
+    everywhere = complete.all(axis=(0, 1))
+    if everywhere.any():
+        with np.errstate(divide="ignore"):
+            logs = np.where(complete, np.log(np.where(complete, means, 1.0)), 0.0).mean(
+                axis=(0, 1))
+        equal = int(np.argmin(np.where(everywhere, logs, np.inf)))
+    else:
+        recovered = np.isfinite(values).sum(axis=(0, 1, 3))
+        equal = int(max(range(len(steps)), key=lambda s: (recovered[s], steps[s])))
+    best = np.where(complete.any(axis=-1), np.argmin(np.where(complete, means, np.inf), axis=-1),
+                    -1)
+    return equal, best
+
+
+def plain_log_ticks(ax):
+    """Log axes labelled at 1, 2, 5 x 10^k in plain numbers (a recovery time spans a decade or
+    two: one label per decade says too little)."""
+    for axis in (ax.xaxis, ax.yaxis):
+        axis.set_major_locator(LogLocator(subs=(1.0, 2.0, 5.0)))
+        axis.set_major_formatter(FuncFormatter(lambda v, _: f"{v:g}"))
+        axis.set_minor_locator(NullLocator())
+
+
+def draw_recovery_panel(ax, Ls, models, values, done, table, ratio, gammas=None):
+    """Mean recovery step +- standard error against L per model (hollow where some done run
+    did not recover), the fitted slopes, and the untied/tied ratio's slope in the legend."""
+    for m, model in enumerate(models):
+        colour = f"C{m % 10}"
+        centre, error = mean_and_error(values[m])
+        complete = fully_recovered(values[m], done[m])
+        ok = np.isfinite(centre)
+        ax.errorbar(Ls[ok], centre[ok], yerr=np.where(np.isfinite(error), error, 0)[ok],
+                    color=colour, linestyle="-", linewidth=1.0, alpha=0.6, capsize=2)
+        ax.plot(Ls[ok & complete], centre[ok & complete], "o", color=colour, markersize=5,
+                gid=model)
+        ax.plot(Ls[ok & ~complete], centre[ok & ~complete], "o", color=colour, markersize=5,
+                markerfacecolor="white", gid=model + " (not every run recovered)")
+        if gammas is not None:
+            for x, y, g in zip(Ls[ok], centre[ok], gammas[m][ok]):
+                ax.annotate(f"{g:.2g}", (x, y), textcoords="offset points",
+                            xytext=(4, -9 if m else 4), fontsize=6, color=colour)
+    extra = []
+    row = ratio.iloc[0] if len(ratio) else None
+    if row is not None and np.isfinite(row["exponent"]):
+        interval = ("" if not np.isfinite(row["ci_low"])
+                    else f" [{row['ci_low']:.2f}, {row['ci_high']:.2f}]")
+        extra.append((Line2D([], [], linestyle="none"),
+                      f"untied/tied ratio: slope {row['exponent']:.2f}{interval}"))
+    if (~fully_recovered(values, done) & done.any(axis=-1)).any():
+        extra.append((Line2D([], [], linestyle="none", marker="o", color="0.4",
+                             markerfacecolor="white"), "not every run recovered"))
+    draw_fits(ax, table, "model", colour_of=lambda r: f"C{models.index(r['model']) % 10}",
+              beside=False, extra=extra)
+    ax.set_xscale("log")
+    ax.set_yscale("log")
+    plain_log_ticks(ax)
+    ax.set_xticks(Ls)
+    ax.set_xticklabels([f"{x:g}" for x in Ls])
+    ax.set_xlabel("sequence length L (seq_len)")
+    ax.set_ylabel("recovery step n [samples]")
+    ax.grid(True, which="major", alpha=0.3)
+
+
+def recovery_fits(values, done, models, Ls, repeats):
+    """The per-model fit table and the untied/tied ratio's (paired by repeat: on shared streams
+    the two models see the same samples)."""
+    coords = {"model": models, "seq_len": Ls, REPEAT: repeats}
+    table = fit_exponent(fit_dataset(values, done, coords), "recovery_step", "seq_len")
+    tied, untied = models.index("tied"), models.index("untied")
+    with np.errstate(divide="ignore", invalid="ignore"):
+        ratio = values[untied] / values[tied]
+    both = done[untied] & done[tied]
+    ratio_ds = fit_dataset(ratio, both, {"seq_len": Ls, REPEAT: repeats})
+    return table, fit_exponent(ratio_ds, "recovery_step", "seq_len")
+
+
+@register("ssi-recovery-vs-L", "ssi",
+          "recovery step against L for tied and untied, log-log, one column per target: at an "
+          "equal step (top; the common best among the steps where every run recovered) and "
+          "each at its best step (bottom, when step_size is swept; gamma annotated), mean +- "
+          "standard error, with fitted slopes per model and of the untied/tied ratio "
+          "(bootstrap intervals)")
+def ssi_recovery_vs_L(ds):
+    """Weight sharing (Arnaboldi et al.): the weak-recovery time of the tied and the untied
+    model against the sequence length L.
+
+    Per target (columns, when the archive has several):
+    - top: at one step_size for both models (equal gamma = step_size L^step_scaling at each L):
+      among the steps at which every done run of both models at every L recovered, the one with
+      the lowest geometric mean of the (model, L) mean recovery steps (else the one with the
+      most recovered runs), or the archive's only one (or --sel step_size=...);
+    - bottom (when step_size is swept apart from model and seq_len): each model at each L at
+      its best step, the one with the lowest mean recovery step among those where every done
+      run recovered; each point is annotated with its gamma.
+    Points are the mean over the done runs that recovered, with one standard error; hollow
+    where some done run did not recover. Dotted: fit_exponent's power law per model with its
+    bootstrap interval over repeats; the legend adds the slope of untied/tied, the ratio taken
+    per repeat (paired on shared_streams: [model, step_size]).
+    """
+    name = "ssi-recovery-vs-L"
+    require_axes_or_coords(ds, name, "seq_len", "model")
+    models = [m for m in (plain(v) for v in ds["model"].values) if m in ("tied", "untied")]
+    if sorted(models) != ["tied", "untied"]:
+        raise ValueError(f"figure {name} needs both tied and untied among the models")
+    L_dim, M_dim = dim_of(ds, "seq_len"), dim_of(ds, "model")
+    if L_dim == M_dim:
+        raise ValueError(f"figure {name} needs model and seq_len swept apart (here they are "
+                         f"zipped together in {L_dim})")
+    ds = select(ds, model=models)
+    facet = swept_dim(ds, "target", {L_dim, M_dim})
+    if facet is None and varying(ds, "target"):
+        raise ValueError(f"figure {name} needs target swept apart from seq_len and model")
+    steps_dim = swept_dim(ds, "step_size", {L_dim, M_dim, facet})
+    keep = {d for d in (L_dim, M_dim, facet, steps_dim) if d}
+    ds = fix_other_axes(ds, keep, SSI_PREFERRED)
+    ds = ds.isel({a: 0 for a in sweep_axes(ds) if a not in keep})
+    models = [plain(v) for v in ds["model"].values]
+    Ls = np.asarray(ds["seq_len"].values, dtype=float)
+    columns = ds.sizes[facet] if facet else 1
+    rows = 2 if steps_dim else 1
+    fig = Figure(figsize=(PANEL_SIZE[0] * 1.25 * columns, (PANEL_SIZE[1] + 0.5) * rows + 0.4),
+                 layout="constrained")
+    axes = fig.subplots(rows, columns, squeeze=False)
+    repeats = np.asarray(ds[REPEAT].values)
+    for c in range(columns):
+        sub = ds.isel({facet: c}) if facet else ds
+        head = target_text(ssi_value(sub, "target")) + ": "
+        scaling = float(ssi_value(sub, "step_scaling"))
+        law = "" if scaling == 0 else f" L^{scaling:g}"
+        order = [M_dim, L_dim] + ([steps_dim] if steps_dim else []) + [REPEAT]
+        values, done = recovery_arrays(sub, order)
+        if steps_dim:
+            steps = np.asarray(sub["step_size"].values, dtype=float)
+            equal, best = pick_steps(values, done, steps)
+            picked = [(values[:, :, equal], done[:, :, equal], None,
+                       f"equal step: gamma = {steps[equal]:.3g}{law}")]
+            chosen = np.maximum(best, 0)[..., None, None]
+            best_values = np.take_along_axis(values, chosen, axis=2)[:, :, 0]
+            best_done = np.take_along_axis(done, chosen, axis=2)[:, :, 0] & (best >= 0)[..., None]
+            gammas = (np.where(best >= 0, steps[np.maximum(best, 0)], np.nan)
+                      * Ls[None, :] ** scaling)
+            picked.append((np.where(best_done, best_values, np.nan), best_done, gammas,
+                           "each at its best step (gamma annotated)"))
+        else:
+            step = float(ssi_value(sub, "step_size"))
+            picked = [(values, done, None, f"equal step: gamma = {step:.3g}{law}")]
+        for r, (vals, dn, gammas, text) in enumerate(picked):
+            table, ratio = recovery_fits(vals, dn, models, Ls, repeats)
+            ax = axes[r, c]
+            draw_recovery_panel(ax, Ls, models, vals, dn, table, ratio, gammas)
+            ax.set_title(head + text, fontsize="small")
+    fig.suptitle(default_title(ds, "recovery step against L, tied against untied"),
+                 fontsize="medium")
+    return fig
+
+
+@register("ssi-sample-complexity", "ssi",
+          "recovery step against d, log-log (left) and over d, log d (right), one colour per "
+          "target: mean +- standard error over the runs that recovered, fitted slopes with "
+          "bootstrap intervals, and the limit's recovery step (theory_overlap reaching the "
+          "threshold) dashed: ~d for SIE 1, ~d log d for SIE 2")
+def ssi_sample_complexity(ds):
+    """Sample complexity: the weak-recovery time against the dimension, per target (SIE).
+
+    Per target (one colour): the mean recovery step over the done runs that recovered, with
+    one standard error, against dim; dotted, fit_exponent's power law with its bootstrap
+    interval (a target none of whose runs recovered is named in the legend instead); dashed
+    with crosses, the recovery step of the d -> infinity limit at each d (the first n at which
+    theory_overlap, started at the run's own m_0, reaches recovery_threshold, interpolated
+    between records), with its least-squares slope. Right: the same divided by d, on a log d
+    axis, where O(d) is flat and O(d log d) a straight line.
+    """
+    name = "ssi-sample-complexity"
+    require_axes_or_coords(ds, name, "dim")
+    D_dim = dim_of(ds, "dim")
+    hue = "target" if varying(ds, "target") else None
+    if hue and dim_of(ds, "target") == D_dim:
+        raise ValueError(f"figure {name} needs target swept apart from dim")
+    keep = {D_dim} | ({dim_of(ds, hue)} if hue else set())
+    ds = fix_other_axes(ds, keep, SSI_PREFERRED)
+    ds = ds.isel({a: 0 for a in sweep_axes(ds) if a not in keep})
+    targets = list(dict.fromkeys(plain(v) for v in ds["target"].values)) if hue else [
+        ssi_value(ds, "target")]
+    fig = Figure(figsize=(PANEL_SIZE[0] * 2.4, PANEL_SIZE[1] + 0.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    tables, extra = [], []
+    for k, target in enumerate(targets):
+        colour = f"C{k % 10}"
+        sub = select(ds, target=target) if hue else ds
+        dims = np.asarray(sub["dim"].values, dtype=float)
+        values, done = recovery_arrays(sub, [D_dim, REPEAT])
+        centre, error = mean_and_error(values)
+        ok = np.isfinite(centre)
+        order = np.argsort(dims)
+        theory = np.array([theory_recovery(
+            at_point(sub["iteration"], {D_dim: i}).values,
+            mean_over_repeats(np.asarray(sub["theory_overlap"].isel({D_dim: i}).transpose(
+                RECORD, REPEAT).values, dtype=float)),
+            float(ssi_value(sub, "recovery_threshold"))) for i in range(len(dims))])
+        for ax, scale in ((left, np.ones_like(dims)), (right, dims)):
+            if ok.any():
+                bars = ax.errorbar(dims[ok], centre[ok] / scale[ok],
+                                   yerr=np.where(np.isfinite(error), error, 0)[ok] / scale[ok],
+                                   color=colour, marker="o", markersize=5, linestyle="none",
+                                   capsize=2, label=target_text(target) if ax is right else None)
+                bars.lines[0].set_gid(target)
+            shown = np.isfinite(theory[order])
+            if shown.any():
+                ax.plot(dims[order][shown], theory[order][shown] / scale[order][shown],
+                        color=colour, linestyle="--", linewidth=1.0, marker="x", markersize=6,
+                        gid=target + " limit")
+        table = fit_exponent(sub, "recovery_step", "dim")
+        table.insert(0, "target", target)
+        tables.append(table)
+        if not ok.any():
+            extra.append((Line2D([], [], linestyle="none"), f"{target}: no run recovered"))
+        fine = np.isfinite(theory) & (theory > 0)
+        if fine.sum() >= 2:
+            slope = np.polyfit(np.log(dims[fine]), np.log(theory[fine]), 1)[0]
+            extra.append((Line2D([], [], color=colour, linestyle="--", marker="x"),
+                          f"{target} limit (ODE): slope {slope:.2f}"))
+    table = pd.concat(tables, ignore_index=True)
+    table.attrs.update(tables[0].attrs)
+    draw_fits(left, table, "target", colour_of=lambda r: f"C{targets.index(r['target']) % 10}",
+              beside=False, extra=extra)
+    left.set_xscale("log")
+    left.set_yscale("log")
+    left.set_ylabel("recovery step n [samples]")
+    right.set_xscale("log")
+    right.set_ylabel("recovery step / d")
+    right.set_ylim(bottom=0)
+    right.legend(fontsize="small", title="mean +- s.e.; limit dashed", title_fontsize="small")
+    for ax in (left, right):
+        ax.set_xlabel("dimension d (dim)")
+        ax.grid(True, which="major", alpha=0.3)
+    fig.suptitle(default_title(ds, "recovery step against the dimension"), fontsize="medium")
+    return fig
+
+
+def transition_omega(omegas, fraction):
+    """The omega at which the fraction of positional runs first crosses 1/2 going up (linear
+    interpolation between grid points; NaN if it never does). omegas sorted."""
+    omegas = np.asarray(omegas, dtype=float)
+    fraction = np.asarray(fraction, dtype=float)
+    for k in range(1, len(omegas)):
+        f0, f1 = fraction[k - 1], fraction[k]
+        if np.isfinite(f0) and np.isfinite(f1) and f0 < 0.5 <= f1:
+            return omegas[k - 1] + (0.5 - f0) * (omegas[k] - omegas[k - 1]) / (f1 - f0)
+    return np.nan
+
+
+def final_alignments(ds, pick):
+    """|m| and |e| at the last record of the done runs at a point, as arrays [repeat]."""
+    def last(name):
+        da = at_point(ds[name], pick).transpose(REPEAT, RECORD)
+        return np.abs(np.asarray(da.values, dtype=float)[:, -1])
+    return last("overlap"), last("positional_overlap")
+
+
+@register("ssi-positional-semantic", "ssi",
+          "attention on positional_semantic: final |m| (semantic) and |e| (positional) "
+          "against omega, each run a dot, mean +- standard error (left); the fraction of runs "
+          "ending positional (|e| > |m|) with the omega where it crosses 1/2 (right); one "
+          "colour per dim when swept")
+def ssi_positional_semantic(ds):
+    """The semantic-positional transition of single-layer attention (Arnaboldi et al.).
+
+    Left: at each omega, |m| = |w . w*| / d (semantic, solid, circles) and |e| = |w . p| /
+    sqrt(d) (positional, dashed, squares) at the last record, each done run a small dot and
+    the mean over them with one standard error. Right: the fraction of the done runs that end
+    positional (|e| > |m|) with its binomial standard error, the omega where it first crosses
+    1/2 (linear interpolation; a vertical line, value in the legend) and the paper's 0.64
+    (d = 1000, L = 2) for reference; dashed thin, the fraction of runs that end undecided
+    (max(|m|, |e|) below recovery_threshold: not converged at that horizon).
+    One colour per dim when dim is swept; every other axis at its first value.
+    """
+    name = "ssi-positional-semantic"
+    require_axes_or_coords(ds, name, "omega")
+    O_dim = dim_of(ds, "omega")
+    hue = swept_dim(ds, "dim", {O_dim})
+    keep = {O_dim} | ({hue} if hue else set())
+    ds = fix_other_axes(ds, keep, SSI_PREFERRED)
+    ds = keep_runs(ds.isel({a: 0 for a in sweep_axes(ds) if a not in keep}), "done")
+    if not np.isfinite(np.asarray(ds["positional_overlap"].values, dtype=float)).any():
+        raise ValueError(f"figure {name} needs model attention (positional_overlap is NaN)")
+    fig = Figure(figsize=(PANEL_SIZE[0] * 2.4, PANEL_SIZE[1] + 0.8), layout="constrained")
+    left, right = fig.subplots(1, 2)
+    omegas = np.asarray(ds["omega"].values, dtype=float)
+    order = np.argsort(omegas)
+    xs = omegas[order]
+    threshold = float(ssi_value(ds, "recovery_threshold"))
+    for j in range(ds.sizes[hue] if hue else 1):
+        colour = f"C{j % 10}"
+        label_text = label(ds, hue, j) if hue else None
+        m = np.full((len(xs), ds.sizes[REPEAT]), np.nan)
+        e = np.full_like(m, np.nan)
+        for row, i in enumerate(order):
+            m[row], e[row] = final_alignments(ds, {O_dim: i, **({hue: j} if hue else {})})
+        for values, style, marker, what in ((m, "-", "o", "|m|"), (e, "--", "s", "|e|")):
+            centre, error = mean_and_error(values)
+            left.plot(np.repeat(xs, values.shape[1]), values.ravel(), marker, color=colour,
+                      markersize=2.5, alpha=0.35, linestyle="none", gid=what + " runs")
+            left.errorbar(xs, centre, yerr=np.where(np.isfinite(error), error, 0),
+                          color=colour, linestyle=style, marker=marker, markersize=4,
+                          capsize=2, linewidth=1.4).lines[0].set_gid(what)
+        finished = np.isfinite(m) & np.isfinite(e)
+        count = finished.sum(axis=1)
+        positional = (finished & (e > m)).sum(axis=1)
+        undecided = (finished & (np.maximum(m, e) < threshold)).sum(axis=1)
+        with np.errstate(divide="ignore", invalid="ignore"):
+            fraction = np.where(count > 0, positional / count, np.nan)
+            spread = np.sqrt(fraction * (1 - fraction) / count)
+            loose = np.where(count > 0, undecided / count, np.nan)
+        omega_c = transition_omega(xs, fraction)
+        text = ("" if label_text is None else label_text + ": ") + (
+            f"crosses 1/2 at omega = {omega_c:.3f}" if np.isfinite(omega_c)
+            else "never crosses 1/2")
+        right.errorbar(xs, fraction, yerr=np.where(np.isfinite(spread), spread, 0),
+                       color=colour, marker="o", markersize=4, capsize=2,
+                       label=text).lines[0].set_gid("fraction positional")
+        if (loose > 0).any():
+            right.plot(xs, loose, color=colour, linestyle="--", linewidth=0.9,
+                       label=("" if label_text is None else label_text + ": ") + "undecided",
+                       gid="fraction undecided")
+        if np.isfinite(omega_c):
+            right.axvline(omega_c, color=colour, linewidth=0.9, alpha=0.8, gid="transition")
+    right.axvline(SSI_PAPER_OMEGA, color="0.5", linestyle=":", linewidth=1.2,
+                  label=f"paper: ~{SSI_PAPER_OMEGA} (d = 1000, L = 2)")
+    handles = [Line2D([], [], color="0.3", linestyle="-", marker="o"),
+               Line2D([], [], color="0.3", linestyle="--", marker="s")]
+    labels = ["|m| semantic", "|e| positional"]
+    if hue:
+        handles += [Line2D([], [], color=f"C{j % 10}") for j in range(ds.sizes[hue])]
+        labels += [label(ds, hue, j) for j in range(ds.sizes[hue])]
+    left.legend(handles, labels, fontsize="small", title="at the last record",
+                title_fontsize="small")
+    left.set_ylabel("final |overlap|")
+    right.set_ylabel("fraction of runs ending positional (|e| > |m|)")
+    right.set_ylim(-0.05, 1.05)
+    right.legend(fontsize="small")
+    for ax in (left, right):
+        ax.set_xlabel("omega (weight of the positional part)")
+        ax.grid(True, which="major", alpha=0.3)
+    fig.suptitle(default_title(ds, "positional against semantic solutions"), fontsize="medium")
     return fig
