@@ -15,8 +15,12 @@ typedef int (*ts_ode_rhs)(double t, const double *y, double *dydt, void *params)
 
 /* y(times[i]) for i < n into out[i * dim .. i * dim + dim), from y(t0) = y0, times increasing
  * and >= t0: GSL's explicit embedded Runge-Kutta Prince-Dormand (8, 9) with adaptive steps,
- * absolute and relative error per step at most `tol`. TS_EUSAGE for times out of order,
- * TS_ERUNTIME when the solver fails (the message says at which t). */
+ * absolute and relative error per step at most `tol`, and at most about TS_ODE_MAX_STEPS steps
+ * in all (max(500, TS_ODE_MAX_STEPS / n) between two output times): an explicit method crawls on
+ * a stiff system, and a theory overlay must not hold up its run. TS_EUSAGE for times out of
+ * order, TS_ERUNTIME when the solver fails or runs out of steps (the message says at which t);
+ * the outputs not reached are NaN. */
+enum { TS_ODE_MAX_STEPS = 50000 };
 int ts_ode_solve(size_t dim, ts_ode_rhs f, void *params, double t0, const double *y0,
                  const double *times, size_t n, double tol, double *out, ts_error *err);
 

@@ -38,15 +38,23 @@ int ts_ode_solve(size_t dim, ts_ode_rhs f, void *params, double t0, const double
         free(y);
         return ts_error_set(err, TS_ERUNTIME, "out of memory for an ODE of dimension %zu", dim);
     }
+    /* a budget of steps over the whole solve, so that a stiff system fails in seconds instead
+     * of running without end (an explicit method's steps shrink with the stiffness) */
+    gsl_odeiv2_driver_set_nmax(d, n ? (TS_ODE_MAX_STEPS / n > 500 ? TS_ODE_MAX_STEPS / n : 500)
+                                    : TS_ODE_MAX_STEPS);
     for (size_t k = 0; k < dim; k++) y[k] = y0[k];
     double t = t0;
     int rc = TS_OK;
     gsl_error_handler_t *old = gsl_set_error_handler_off();
-    for (size_t i = 0; i < n && rc == TS_OK; i++) {
-        int status = times[i] > t ? gsl_odeiv2_driver_apply(d, &t, times[i], y) : GSL_SUCCESS;
-        if (status != GSL_SUCCESS)
+    for (size_t i = 0; i < n; i++) {
+        int status = rc != TS_OK ? GSL_SUCCESS
+                     : times[i] > t ? gsl_odeiv2_driver_apply(d, &t, times[i], y)
+                                    : GSL_SUCCESS;
+        if (status != GSL_SUCCESS && rc == TS_OK)
             rc = ts_error_set(err, TS_ERUNTIME, "the ODE solver stopped at t = %g on the way to "
-                              "%g: %s", t, times[i], gsl_strerror(status));
+                              "%g: %s", t, times[i],
+                              status == GSL_EMAXITER ? "too many steps (a stiff system?)"
+                                                     : gsl_strerror(status));
         for (size_t k = 0; k < dim; k++) out[i * dim + k] = rc == TS_OK ? y[k] : NAN;
     }
     gsl_set_error_handler(old);

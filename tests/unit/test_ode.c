@@ -76,6 +76,26 @@ START_TEST(a_right_hand_side_that_fails_and_times_out_of_order_are_errors)
 }
 END_TEST
 
+/* y' = -k (y - cos t) with k = 1e9: an explicit method needs ~k steps; the budget stops it. */
+static int stiff(double t, const double *y, double *dydt, void *params)
+{
+    (void)params;
+    dydt[0] = -1e9 * (y[0] - cos(t));
+    return 0;
+}
+
+START_TEST(a_stiff_system_runs_out_of_steps_quickly_and_says_so)
+{
+    double y0 = 1.0, times[4] = {1.0, 2.0, 3.0, 4.0}, out[4];
+    ts_error err = {0};
+    ck_assert_int_eq(ts_ode_solve(1, stiff, NULL, 0.0, &y0, times, 4, 1e-10, out, &err),
+                     TS_ERUNTIME);
+    ck_assert_msg(strstr(err.msg, "too many steps"), "%s", err.msg);
+    for (int i = 0; i < 4; i++) ck_assert(isnan(out[i]) || fabs(out[i] - cos(times[i])) < 1e-6);
+    ck_assert(isnan(out[3]));
+}
+END_TEST
+
 /* E Z^(2k) = (2k - 1)!!, odd moments 0, exactly for degree < 2n; E cos(Z) = e^(-1/2). */
 START_TEST(the_gauss_rule_gives_the_normal_moments)
 {
@@ -104,4 +124,5 @@ END_TEST
 
 TS_TEST_MAIN("ode", the_logistic_equation_matches_its_solution, a_system_of_two_matches_cos_and_sin,
              a_right_hand_side_that_fails_and_times_out_of_order_are_errors,
+             a_stiff_system_runs_out_of_steps_quickly_and_says_so,
              the_gauss_rule_gives_the_normal_moments)

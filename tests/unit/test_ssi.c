@@ -417,7 +417,8 @@ static double drift_closed_form(const char *target, ts_ssi_activation a, size_t 
         return -3 * g * g * m;
     }
     if (strcmp(target, "sum") == 0) return -8 * g * g * m * (16 + 2 * m * m);
-    return 4 * M_SQRT2 * g * m * (1 - m * m) - 8 * g * g * m * (n + 15 + (4 - 12 * M_SQRT2) * m * m);
+    return 4 * M_SQRT2 * g * m * (1 - m * m) -
+           8 * g * g * m * (n + 15 + (4 - 12 * M_SQRT2) * m * m);
 }
 
 START_TEST(the_drift_matches_its_closed_forms)
@@ -587,8 +588,10 @@ START_TEST(a_runs_theory_series_are_the_limit_at_its_record_times)
         const double *small = tf_values(x, "theory_overlap_small_step");
         for (size_t i = 0; i < tf_nrecords(x); i++) {
             double tau = (double)x->r.times[i] / D;
-            double want = k ? h2_relu_solution(m0, gamma, 3, tau) : sum_relu_solution(m0, gamma, tau);
-            double law = k ? m0 * exp(2 / sqrt(M_PI) * gamma * tau) : tanh(gamma * tau + atanh(m0));
+            double want =
+                k ? h2_relu_solution(m0, gamma, 3, tau) : sum_relu_solution(m0, gamma, tau);
+            double law =
+                k ? m0 * exp(2 / sqrt(M_PI) * gamma * tau) : tanh(gamma * tau + atanh(m0));
             ck_assert_msg(fabs(ode[i] - want) < 1e-8, "%s t %ld: %.12g vs %.12g", targets[k],
                           (long)x->r.times[i], ode[i], want);
             ck_assert_msg(fabs(small[i] - law) < 1e-12 * fabs(law), "%s t %ld: %.15g vs %.15g",
@@ -692,6 +695,69 @@ START_TEST(renormalisation_keeps_the_weights_on_their_sphere)
                           models[k], i, tf_values(x, "overlap")[i]);
         tf_free(x);
     }
+}
+END_TEST
+
+/* A step past the blow-up bound (the norm after the step, before the rescaling, above 1e100
+ * times the radius) ends the run as diverged. Untied and attention only: a tied run first
+ * integrates its limit, whose stiffness grows like gamma^2 (see the report on ts_ode_solve). */
+START_TEST(a_step_past_the_blowup_bound_diverges)
+{
+    static const char *models[2] = {"untied", "attention"};
+    for (int k = 0; k < 2; k++) {
+        tf_run *x = ssi_run(models[k], "sum", 2, 40, 1e120, NAN, 50, 3);
+        ck_assert_msg(tf_go(x, 0) == TS_DIVERGED, "%s: status %d (%s)", models[k], x->status,
+                      x->err.msg);
+        tf_set_real(x, "step_size", 1e90);
+        ck_assert_int_eq(tf_go_ok(x, 0), TS_DONE);
+        ck_assert(fabs(tf_last(x, "overlap")) <= 1 + 1e-13);
+        tf_free(x);
+    }
+}
+END_TEST
+
+/* At a step so large that the limit is stiff (gamma = 1e5: the noise term is 1e10 times the
+ * signal) the solver's step budget runs out: the run still finishes, with its theory NaN from
+ * there on, instead of integrating for hours (a tied run used to hang here). At gamma 1e120 the
+ * tied run diverges like the others. */
+START_TEST(a_stiff_limit_leaves_the_theory_nan_and_the_run_done)
+{
+    tf_run *x = ssi_run("tied", "sum", 2, 100, 1e5, NAN, 100, 3);
+    ck_assert_int_eq(tf_go_ok(x, 0), TS_DONE);
+    const double *theory = tf_values(x, "theory_overlap");
+    ck_assert(isfinite(theory[0]));
+    ck_assert(isnan(theory[2]));
+    ck_assert(isfinite(tf_last(x, "overlap")));
+    tf_set_real(x, "step_size", 1e120);
+    ck_assert_int_eq(tf_go(x, 0), TS_DIVERGED);
+    tf_free(x);
+}
+END_TEST
+
+/* A schedule enters the small-step law as its sum and the limit as gamma(tau): under linear
+ * decay gamma_t = gamma0 (T - t)/T, sum_{t<n} gamma_t / d = gamma0 (n - n (n - 1) / (2T)) / d
+ * exactly, and the limit lies within the O(gamma) band below tanh(G(tau) + atanh m0) with
+ * G(tau) = int gamma = gamma0 (tau - d tau^2 / (2T)) (the bound of the test above, with the
+ * largest step gamma0), widened by gamma0 / (2d) for the sum against the integral. */
+START_TEST(a_schedule_enters_the_theory_as_its_integral)
+{
+    enum { D = 50, T = 1500, RECORDS = 6 };
+    const double gamma0 = 0.04, m0 = 0.2, u0 = atanh(m0);
+    tf_run *x = ssi_run("tied", "sum", 2, D, gamma0, m0, T, RECORDS);
+    tf_set_choice(x, "schedule", "linear_decay");
+    ck_assert_int_eq(tf_go_ok(x, 0), TS_DONE);
+    for (size_t i = 0; i < RECORDS; i++) {
+        double n = (double)x->r.times[i], tau = n / D;
+        double sum = gamma0 * (n - n * (n - 1) / (2.0 * T)) / D;
+        ck_assert_double_eq_tol(tf_values(x, "theory_overlap_small_step")[i], tanh(sum + u0),
+                                1e-12);
+        double G = gamma0 * (tau - D * tau * tau / (2.0 * T));
+        double gap = tanh(u0 + G) - tf_values(x, "theory_overlap")[i];
+        double bound = gamma0 * G / pow(cosh(u0 + (1 - gamma0) * G), 2) + gamma0 / (2.0 * D);
+        ck_assert_msg(gap >= -gamma0 / (2.0 * D) && gap <= bound, "t %g: gap %g, bound %g", n,
+                      gap, bound);
+    }
+    tf_free(x);
 }
 END_TEST
 
@@ -840,8 +906,8 @@ END_TEST
 /* pathological y = z1 - z2 is orthogonal to what the tied model sees (s = (x1 + x2)/sqrt 2):
  * from m0 = 0.1 its mean overlap follows the limit m0 exp(-3 gamma^2 tau) to 0 (within 4 se
  * at each record: the finite-d terms are O(m gamma^2 / d), negligible), and no run's |m|
- * exceeds 0.3; the untied model can set w1 = w*, w2 = -w* and learns: its overlap passes 0.8
- * in every run (m ~ 0.94 at this step in the limit of the ODE for the pair). */
+ * exceeds 0.3 (6 d^-1/2); the untied model can set w1 = w*, w2 = -w* and learns: its overlap
+ * passes 0.8 in every run (it settles near 0.94 at this step, the noise's share at gamma 0.5). */
 START_TEST(pathological_is_learned_by_untied_not_by_tied)
 {
     enum { L = 2, D = 200, STEPS = 2000, RECORDS = 6, RUNS = 16 };
@@ -1026,6 +1092,9 @@ TS_TEST_MAIN("ssi",
              theory_series_are_nan_where_they_do_not_apply,
              the_overlap_starts_at_init_overlap_for_every_model,
              renormalisation_keeps_the_weights_on_their_sphere,
+             a_step_past_the_blowup_bound_diverges,
+             a_stiff_limit_leaves_the_theory_nan_and_the_run_done,
+             a_schedule_enters_the_theory_as_its_integral,
              tied_relu_on_sum_follows_the_tanh_law_at_l1,
              tied_relu_on_sum_follows_the_tanh_law_at_l10,
              tied_relu_on_h2_sum_grows_at_the_linearised_rate,
