@@ -51,7 +51,6 @@
 #define BENCH_PROGRAM "bench/ssi"
 #include "experiment_case.h"
 
-#define STEP_SIZE 0.5  /* gamma: step_size 0.5, step_scaling 0, constant schedule */
 #define CHECK_SEEDS 6
 #define CHUNK 512      /* the prototype's draw: even, so chunked fills draw what one fill does */
 
@@ -59,8 +58,9 @@
  * 1/sqrt d), sparse records. */
 #define COMMON "target=sum", "activation=relu", "step_size=0.5", "record=linear:2"
 
-/* Step counts: about 0.7 s of difference per run pair (a step is about 8 us at L d = 1000, 110
- * us at L d = 16000); bench/ssi_ref.py lists the same names with its own counts. */
+/* Step counts: about 0.5 to 0.7 s of difference per run pair (a step is about 8 us at L d = 1000,
+ * 100 to 120 us at L d = 16000, 8 to 11 ms at L d = 1.28 10^6); bench/ssi_ref.py lists the
+ * first six names with its own counts. */
 static const bench_case cases[] = {
     {"ssi_tied_d1000_L1", {COMMON, "model=tied", "dim=1000", "seq_len=1"}, 10000, 90000},
     {"ssi_untied_d1000_L1", {COMMON, "model=untied", "dim=1000", "seq_len=1"}, 10000, 90000},
@@ -156,7 +156,7 @@ static void proto_init(proto *q, const ts_point *pt, gsl_rng *rng, int untied)
     q->d = d;
     q->L = L;
     q->rows = untied ? L : 1;
-    q->gamma = ts_point_real(pt, "step_size");
+    q->gamma = ts_point_real(pt, "step_size"); /* the cases: step_scaling 0, constant schedule */
     q->threshold = ts_point_real(pt, "recovery_threshold");
     q->radius = sqrt((double)(q->rows * d));
     q->wstar = malloc(d * sizeof *q->wstar);
