@@ -14,7 +14,7 @@ PACKAGES="build-essential autoconf automake libtool pkg-config autoconf-archive
   libopenmpi-dev openmpi-bin libhdf5-openmpi-dev hdf5-tools libgsl-dev check libyaml-dev
   librandom123-dev libopenblas-dev nettle-dev zlib1g-dev valgrind
   python3 python3-venv python3-pip python3-h5py python3-numpy python3-matplotlib python3-xarray python3-h5netcdf
-  python3-scipy python3-pytest slurm-wlm munge"
+  python3-scipy python3-pytest slurm-wlm munge dieharder"
 
 say() { printf '\n==> %s\n' "$*"; }
 

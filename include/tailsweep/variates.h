@@ -11,8 +11,8 @@
  * tailsweep's per-point streams are ts_rng_philox (rng.h).
  *
  * Bit-for-bit note: the batched alpha-stable and Gaussian fills use glibc's vector math (libmvec)
- * on x86-64, in an AVX2+FMA variant when the CPU has it and an SSE2 variant otherwise; the two
- * may differ in the last bits, so a sweep that must be bit-identical across nodes should run on
+ * on x86-64, in an AVX-512 variant when the CPU has it, else AVX2+FMA, else SSE2; the variants
+ * may differ in the last bits (the uniforms under them never do: rng.h), so a sweep that must be bit-identical across nodes should run on
  * nodes that agree on ts_levy_fill_isa(). */
 #ifndef TAILSWEEP_VARIATES_H
 #define TAILSWEEP_VARIATES_H
@@ -79,8 +79,8 @@ double ts_levy_draw(const ts_levy *law, gsl_rng *r);
 /* n variates by a vectorised Chambers-Mallows-Stuck loop; two stream words per variate. */
 void ts_levy_fill(const ts_levy *law, gsl_rng *r, double *x, size_t n);
 
-/* Which vector-math path ts_levy_fill and ts_gaussian_fill take on this CPU: "avx2", "sse2" or
- * "scalar". Record it with results that must be compared bit for bit across machines. */
+/* Which vector-math path ts_levy_fill and ts_gaussian_fill take on this CPU: "avx512", "avx2",
+ * "sse2" or "scalar" (ts_cpu_vector_path). Record it with results that must be compared bit for bit across machines. */
 const char *ts_levy_fill_isa(void);
 
 /* ------------------------------------------------------------------ multivariate noise */

@@ -5,6 +5,7 @@
 #include <nettle/sha2.h>
 
 #include "tailsweep/grid.h"
+#include "tailsweep/rng.h"
 
 ts_grid *ts_grid_alloc(const ts_experiment *x)
 {
@@ -167,8 +168,11 @@ char *ts_grid_canonical(const ts_grid *g)
     if (!t.buf) return NULL;
     t.buf[0] = '\0';
     char line[4096 + 128];
-    snprintf(line, sizeof line, "experiment: %s\nseed: %llu\nrepeats: %u\n", g->experiment->name,
-             (unsigned long long)g->seed, (unsigned)g->repeats);
+    /* The numbers' generation is part of a sweep's identity: a sweep begun by a release that
+     * drew other numbers is another sweep, so resuming it is refused (rng.h). */
+    snprintf(line, sizeof line, "experiment: %s\nseed: %llu\nrepeats: %u\nnumbers: %d\n",
+             g->experiment->name, (unsigned long long)g->seed, (unsigned)g->repeats,
+             TS_NUMBERS_VERSION);
     text_add(&t, line);
     for (size_t k = 0; k < g->nparams; k++) {
         if (ts_grid_axis_of(g, (int)k) >= 0) continue;

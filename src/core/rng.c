@@ -13,6 +13,8 @@
 
 #include <Random123/philox.h>
 
+#include "philox.h"
+
 typedef struct {
     philox4x64_key_t key;
     philox4x64_ctr_t ctr; /* v[0] = block, v[1] = repeat, v[2] = substream, v[3] = 0 */
@@ -117,17 +119,54 @@ uint64_t ts_rng_u64(gsl_rng *r)
     return philox_next_word(r->state);
 }
 
-/* Centre of cell k of 2^52 equal cells: (k + 1/2) 2^-52 is exact in a double for every k < 2^52,
- * so the result lies strictly inside (0, 1) with no rejection loop (unlike gsl_rng_uniform_pos),
- * which keeps the batched samplers branch-free. With 53 bits, (k + 1/2) 2^-53 would need 54
- * significant bits and round to exactly 1 for the largest k. */
+/* Centre of cell k of 2^52 equal cells, (k + 1/2) 2^-52, strictly inside (0, 1) with no
+ * rejection loop (unlike gsl_rng_uniform_pos), which keeps the batched samplers branch-free. With
+ * 53 bits, (k + 1/2) 2^-53 would need 54 significant bits and round to exactly 1 for the largest
+ * k. Computed as (1 + k 2^-52) - (1 - 2^-53): the first term is k under the exponent of 1 (exact),
+ * the difference (2k + 1) 2^-53 has 53 significant bits, so the subtraction is exact and the
+ * value is the same as ((double)k + 0.5) 2^-52, in a form that vectorises on every x86-64
+ * (no 64-bit integer to double conversion before AVX-512DQ). */
 static inline double open_uniform_from_word(uint64_t x)
 {
-    return ((double)(x >> 12) + 0.5) * (2 * two_pow_minus_53);
+    uint64_t bits = (x >> 12) | UINT64_C(0x3ff0000000000000);
+    double one_plus;
+    memcpy(&one_plus, &bits, sizeof one_plus);
+    return one_plus - (1 - two_pow_minus_53);
 }
 
-/* One word per value, the same words in the same order as n calls to ts_rng_u64, so a stream
- * gives the same values however a caller splits its fills. */
+/* n words of the stream into w: the current block's rest, whole blocks in bulk (philox.h), the
+ * start of one more block; the same words in the same order as n calls to ts_rng_u64. */
+static void stream_words(philox_state *s, uint64_t *w, size_t n)
+{
+    size_t i = 0;
+    while (i < n && s->used < 4)
+        w[i++] = philox_next_word(s);
+    size_t blocks = (n - i) / 4;
+    ts_philox_blocks(s->key.v, s->ctr.v, blocks, w + i);
+    s->ctr.v[0] += blocks;
+    i += 4 * blocks;
+    while (i < n)
+        w[i++] = philox_next_word(s);
+}
+
+void ts_rng_fill_u64(gsl_rng *r, uint64_t *out, size_t n)
+{
+    if (r->type == ts_rng_philox) {
+        stream_words(r->state, out, n);
+        return;
+    }
+    /* Any other GSL generator: 32 bits from each of two uniforms (gsl_rng_get's range differs
+     * between generators; a double from gsl_rng_uniform carries at least 32 bits for most). */
+    for (size_t i = 0; i < n; i++) {
+        uint64_t high = (uint64_t)(gsl_rng_uniform(r) * 4294967296.0);
+        uint64_t low = (uint64_t)(gsl_rng_uniform(r) * 4294967296.0);
+        out[i] = high << 32 | low;
+    }
+}
+
+/* Words per conversion pass: 2 KiB, in L1 with the output. */
+enum { WORDS_PER_PASS = 256 };
+
 void ts_rng_fill_uniform_pos(gsl_rng *r, double *u, size_t n)
 {
     if (r->type != ts_rng_philox) { /* any other GSL generator still works, per call */
@@ -136,15 +175,15 @@ void ts_rng_fill_uniform_pos(gsl_rng *r, double *u, size_t n)
         return;
     }
     philox_state *s = r->state;
-    size_t i = 0;
-    while (i < n && s->used < 4)
-        u[i++] = open_uniform_from_word(philox_next_word(s));
-    for (; i + 4 <= n; i += 4) {
-        philox4x64_ctr_t block = philox4x64(s->ctr, s->key);
-        s->ctr.v[0]++;
-        for (unsigned k = 0; k < 4; k++)
-            u[i + k] = open_uniform_from_word(block.v[k]);
+    size_t done = 0;
+    while (done < n && s->used < 4) /* the current block's rest: later passes start aligned */
+        u[done++] = open_uniform_from_word(philox_next_word(s));
+    uint64_t w[WORDS_PER_PASS];
+    while (done < n) {
+        size_t m = n - done < WORDS_PER_PASS ? n - done : WORDS_PER_PASS;
+        stream_words(s, w, m);
+        for (size_t k = 0; k < m; k++)
+            u[done + k] = open_uniform_from_word(w[k]);
+        done += m;
     }
-    while (i < n)
-        u[i++] = open_uniform_from_word(philox_next_word(s));
 }

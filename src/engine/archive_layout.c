@@ -12,6 +12,7 @@
 #include <hdf5_hl.h>
 
 #include "archive_internal.h"
+#include "tailsweep/rng.h"
 
 /* Chunk sizes: large enough for deflate to work and for few chunk lookups, small enough that a
  * partial read (one curve) does not inflate megabytes. */
@@ -309,6 +310,7 @@ static int write_root_attrs(const archive *a, const ts_spec *spec, const ts_arch
         attr_string(f, "spec", spec->text, err) || attr_string(f, "spec_sha256", sha, err) ||
         attr_write(f, "seed", H5T_STD_U64LE, H5T_NATIVE_UINT64, 0, &seed, err) ||
         attr_i64(f, "repeats", (int64_t)a->g->repeats, err) ||
+        attr_i64(f, "numbers", TS_NUMBERS_VERSION, err) ||
         attr_string(f, "created", meta ? meta->created : "", err) ||
         attr_string(f, "finished", meta ? meta->finished : "", err) ||
         attr_write(f, "mpi_ranks", H5T_STD_I32LE, H5T_NATIVE_INT32, 0, &ranks, err))

@@ -132,7 +132,8 @@ static inline int tf_metric(const tf_run *f, const char *name)
     return k;
 }
 
-/* A metric's block in the last run: [extra..., record] for a series, [extra...] for a scalar. */
+/* A metric's block in the last run: [extra..., record] for a series, [extra...] for a scalar.
+ * Valid until the next tf_go on f, which starts a fresh recorder. */
 static inline double *tf_values(tf_run *f, const char *name)
 {
     return f->r.values + f->r.layout.offset[tf_metric(f, name)];

@@ -25,6 +25,7 @@
 #include "tailsweep/experiment.h"
 #include "tailsweep/grid.h"
 #include "tailsweep/record.h"
+#include "tailsweep/rng.h"
 
 #define FAILED_ITEM 5
 #define DIVERGED_ITEM 8
@@ -622,6 +623,11 @@ START_TEST(root_attributes_identify_the_sweep)
     a = H5Aopen(root, "mpi_ranks", H5P_DEFAULT);
     ck_assert(H5Aread(a, H5T_NATIVE_INT32, &ranks) >= 0);
     H5Aclose(a);
+    int64_t numbers = 0;
+    a = H5Aopen(root, "numbers", H5P_DEFAULT);
+    ck_assert(H5Aread(a, H5T_NATIVE_INT64, &numbers) >= 0);
+    H5Aclose(a);
+    ck_assert_int_eq(numbers, TS_NUMBERS_VERSION);
     ck_assert_uint_eq(seed, A.grid->seed);
     ck_assert_int_eq(repeats, A.grid->repeats);
     ck_assert_int_eq(ranks, META.mpi_ranks);

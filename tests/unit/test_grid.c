@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "tailsweep/grid.h"
+#include "tailsweep/rng.h"
 #include "check_main.h"
 
 /* synthetic has two numeric parameters that can be swept freely: work and tag, plus steps. */
@@ -106,6 +107,9 @@ START_TEST(canonical_text_changes_with_every_ingredient)
     ck_assert_ptr_nonnull(strstr(text, "zip0.steps: [10, 20]"));
     ck_assert_ptr_nonnull(strstr(text, "params.outcome: done"));
     ck_assert_ptr_null(strstr(text, "params.tag"));
+    char numbers[32]; /* the numbers' generation is part of the identity (rng.h) */
+    snprintf(numbers, sizeof numbers, "\nnumbers: %d\n", TS_NUMBERS_VERSION);
+    ck_assert_ptr_nonnull(strstr(text, numbers));
     free(text);
     ts_grid_free(a);
     ts_grid_free(b);

@@ -8,7 +8,9 @@
 #include <gsl/gsl_rng.h>
 #include <Random123/philox.h>
 
+#include "tailsweep/cpu.h"
 #include "tailsweep/rng.h"
+#include "../../src/core/philox.h"
 #include "check_main.h"
 
 enum { STREAM_WORDS = 64 };
@@ -285,6 +287,104 @@ START_TEST(gsl_ran_gaussian_draws_standard_normals)
 }
 END_TEST
 
+/* Every bulk path (one block at a time, AVX2, AVX-512: those this CPU has) gives Random123's
+ * words, at every count around the vector widths (8 and 32 blocks per iteration), for keys and
+ * counters with all bits in play and a block counter that wraps past 2^64. */
+START_TEST(every_bulk_path_computes_random123s_blocks)
+{
+    static const size_t counts[] = {0, 1, 3, 15, 16, 17, 31, 32, 33, 63, 64, 65, 100, 1001};
+    static const uint64_t keys[3][2] = {{0, 0}, {2031, 12345}, {UINT64_MAX, UINT64_MAX - 1}};
+    static const uint64_t ctrs[3][4] = {
+        {0, 0, 0, 0}, {77, 5, 3, 0}, {UINT64_MAX - 40, UINT64_MAX, 0x8000000000000000u, 1}};
+    enum { MAX_BLOCKS = 1001 };
+    static uint64_t expect[4 * MAX_BLOCKS], got[4 * MAX_BLOCKS + 1]; /* + a sentinel */
+    int paths = 0;
+    for (int level = TS_CPU_PORTABLE; level <= TS_CPU_AVX512; level++) {
+        if (!ts_philox_blocks_at((ts_cpu_level)level, keys[0], ctrs[0], 0, got)) continue;
+        paths++;
+        for (int k = 0; k < 3; k++)
+            for (int c = 0; c < 3; c++)
+                for (size_t j = 0; j < sizeof counts / sizeof counts[0]; j++) {
+                    size_t n = counts[j];
+                    philox4x64_key_t key = {{keys[k][0], keys[k][1]}};
+                    philox4x64_ctr_t ctr = {{ctrs[c][0], ctrs[c][1], ctrs[c][2], ctrs[c][3]}};
+                    for (size_t b = 0; b < n; b++, ctr.v[0]++) {
+                        philox4x64_ctr_t block = philox4x64(ctr, key);
+                        for (int w = 0; w < 4; w++) expect[4 * b + w] = block.v[w];
+                    }
+                    got[4 * n] = 42; /* nothing written past the n blocks */
+                    ck_assert(ts_philox_blocks_at((ts_cpu_level)level, keys[k], ctrs[c], n, got));
+                    ck_assert_msg(words_equal(got, expect, 4 * n), "%s: key %d ctr %d n %zu",
+                                  ts_cpu_level_name((ts_cpu_level)level), k, c, n);
+                    ck_assert_uint_eq(got[4 * n], 42);
+                }
+    }
+    /* The portable loop always; the CPU's own level too where the build dispatches. */
+    ck_assert_int_ge(paths, 1);
+    ck_assert(ts_philox_blocks_at(ts_cpu_level_get(), keys[0], ctrs[0], 0, got));
+}
+END_TEST
+
+/* ts_rng_fill_u64 gives the words of ts_rng_u64 in order however the fills are split (sizes from
+ * 1 to 300, starting anywhere inside a block), and the stream goes on where it stopped. */
+START_TEST(fill_u64_follows_the_stream_however_split)
+{
+    enum { N = 20000 };
+    static uint64_t per_call[N], filled[N];
+    gsl_rng *a = ts_rng_alloc(5, 6, 7), *b = ts_rng_alloc(5, 6, 7);
+    ck_assert(a != NULL && b != NULL);
+    draw_words(a, per_call, N);
+    uint64_t lcg = 12345;
+    for (size_t done = 0; done < N;) {
+        lcg = lcg * 6364136223846793005u + 1442695040888963407u;
+        size_t m = 1 + (size_t)(lcg >> 33) % 300;
+        if (m > N - done) m = N - done;
+        ts_rng_fill_u64(b, filled + done, m);
+        done += m;
+    }
+    ck_assert(words_equal(per_call, filled, N));
+    ck_assert_uint_eq(ts_rng_u64(a), ts_rng_u64(b));
+    gsl_rng_free(a);
+    gsl_rng_free(b);
+}
+END_TEST
+
+/* Streams of neighbouring keys (seed, point, repeat or substream + 1) are unrelated: with n words
+ * each, the correlation of their uniforms at lags -1, 0, 1 is N(0, 1/n) for independent streams
+ * (tolerance 5/sqrt(n)), and every bit of the XOR of paired words is set in n/2 +- 5 sqrt(n/4)
+ * positions. */
+START_TEST(neighbouring_keys_are_uncorrelated)
+{
+    enum { N = 1 << 18 };
+    static uint64_t base[N], other[N];
+    const uint64_t key[4] = {7, 1000, 3, 2};
+    stream_words(key[0], key[1], key[2], key[3], base, N);
+    for (int c = 0; c < 4; c++) {
+        uint64_t k[4] = {key[0], key[1], key[2], key[3]};
+        k[c]++;
+        stream_words(k[0], k[1], k[2], k[3], other, N);
+        for (int lag = -1; lag <= 1; lag++) {
+            double sxy = 0, sx = 0, sy = 0, sxx = 0, syy = 0;
+            size_t m = 0;
+            for (size_t i = 1; i + 1 < N; i++, m++) {
+                double x = (double)(base[i] >> 11), y = (double)(other[i + lag] >> 11);
+                sx += x, sy += y, sxy += x * y, sxx += x * x, syy += y * y;
+            }
+            double cov = sxy / m - (sx / m) * (sy / m);
+            double rho = cov / sqrt((sxx / m - (sx / m) * (sx / m)) * (syy / m - (sy / m) * (sy / m)));
+            ck_assert_msg(fabs(rho) <= 5 / sqrt((double)m), "component %d lag %d: rho %g", c, lag,
+                          rho);
+        }
+        for (int bit = 0; bit < 64; bit++) {
+            size_t set = 0;
+            for (size_t i = 0; i < N; i++) set += ((base[i] ^ other[i]) >> bit) & 1;
+            ck_assert_msg(fabs((double)set - N / 2.0) <= 5 * sqrt(N / 4.0), "component %d bit %d",
+                          c, bit);
+        }
+    }
+}
+END_TEST
+
 static Suite *rng_suite(void)
 {
     Suite *s = suite_create("rng");
@@ -302,6 +402,9 @@ static Suite *rng_suite(void)
     tcase_add_test(tc, fill_uniform_pos_follows_the_stream_in_open_interval);
     tcase_add_test(tc, fill_uniform_pos_accepts_other_gsl_generators);
     tcase_add_test(tc, gsl_ran_gaussian_draws_standard_normals);
+    tcase_add_test(tc, every_bulk_path_computes_random123s_blocks);
+    tcase_add_test(tc, fill_u64_follows_the_stream_however_split);
+    tcase_add_test(tc, neighbouring_keys_are_uncorrelated);
     suite_add_tcase(s, tc);
     return s;
 }

@@ -668,6 +668,91 @@ START_TEST(gaussian_fill_is_normal_with_sigma)
 }
 END_TEST
 
+/* 10^7 standard Gaussians (10^6 under valgrind) from ts_gaussian_fill, in fills of uneven even
+ * sizes so that the chunk boundaries fall everywhere. */
+#define GAUSS_N sample_size(10000000)
+
+static double *gaussian_sample(uint64_t seed, size_t n)
+{
+    double *x = new_doubles(n);
+    gsl_rng *r = ts_rng_alloc(seed, 0, 0);
+    ck_assert_ptr_nonnull(r);
+    for (size_t done = 0, m = 2; done < n; m = m * 3 % 1998 + 2) {
+        size_t take = m < n - done ? m : n - done;
+        ts_gaussian_fill(r, 1.0, x + done, take);
+        done += take;
+    }
+    gsl_rng_free(r);
+    return x;
+}
+
+/* Kolmogorov-Smirnov against Phi at n = 10^7: sqrt(n) D <= 2.2253 (p = 10^-4). */
+START_TEST(gaussian_fill_passes_ks_at_1e7)
+{
+    const double sigma = 1;
+    double *x = gaussian_sample(301, GAUSS_N);
+    double stat = ks_scaled(x, GAUSS_N, normal_cdf, &sigma);
+    free(x);
+    ck_assert_msg(stat <= KS_CRITICAL, "sqrt(n) D = %.3f", stat);
+}
+END_TEST
+
+/* The sample moments E z^k, k = 1..4, against 0, 1, 0, 3, each within 5 standard deviations
+ * sqrt((E z^2k - (E z^k)^2) / n) = sqrt(1/n), sqrt(2/n), sqrt(15/n), sqrt(96/n); and the tails
+ * P(|z| > t) for t = 3, 4, 5 against 2 Phi(-t), the count within 5 binomial standard deviations
+ * (at t = 5, n p = 5.7: the test mostly guards against too many). No |z| beyond the largest
+ * value Box-Muller can give, sqrt(-2 log 2^-53). */
+START_TEST(gaussian_fill_moments_and_tails_at_1e7)
+{
+    const size_t n = GAUSS_N;
+    double *x = gaussian_sample(302, n);
+    static const double thresholds[3] = {3, 4, 5};
+    double m[5] = {0};
+    size_t beyond[3] = {0};
+    double largest = 0;
+    for (size_t i = 0; i < n; i++) {
+        double z = x[i], zk = 1;
+        for (int k = 1; k <= 4; k++) m[k] += (zk *= z);
+        for (int t = 0; t < 3; t++) beyond[t] += fabs(z) > thresholds[t];
+        largest = fmax(largest, fabs(z));
+    }
+    free(x);
+    static const double expect[5] = {1, 0, 1, 0, 3}, var[5] = {0, 1, 2, 15, 96};
+    for (int k = 1; k <= 4; k++) {
+        double mean = m[k] / (double)n, sd = sqrt(var[k] / (double)n);
+        ck_assert_msg(fabs(mean - expect[k]) <= SIGMAS * sd, "E z^%d = %.6f (expected %g +- %.2g)",
+                      k, mean, expect[k], SIGMAS * sd);
+    }
+    for (int t = 0; t < 3; t++) {
+        double p = 2 * gsl_cdf_ugaussian_Q(thresholds[t]);
+        double mean = (double)n * p, sd = sqrt((double)n * p * (1 - p));
+        ck_assert_msg(fabs((double)beyond[t] - mean) <= SIGMAS * sd,
+                      "P(|z| > %g): %zu of %zu, expected %.1f +- %.1f", thresholds[t], beyond[t],
+                      n, mean, sd);
+    }
+    ck_assert_double_le(largest, sqrt(-2 * log(ldexp(1, -53))));
+}
+END_TEST
+
+/* The two variates of a Box-Muller pair are independent: their correlation, and that of their
+ * squares (which a shared radius would correlate), are N(0, 1/pairs) (5 standard deviations). */
+START_TEST(gaussian_fill_pairs_are_independent)
+{
+    const size_t pairs = GAUSS_N / 2;
+    double *x = gaussian_sample(303, 2 * pairs);
+    double sxy = 0, sqq = 0;
+    for (size_t i = 0; i < pairs; i++) {
+        double a = x[2 * i], b = x[2 * i + 1];
+        sxy += a * b;
+        sqq += (a * a - 1) * (b * b - 1) / 2; /* var(z^2) = 2 */
+    }
+    free(x);
+    double tol = SIGMAS / sqrt((double)pairs);
+    ck_assert_msg(fabs(sxy / (double)pairs) <= tol, "corr(z1, z2) = %g", sxy / (double)pairs);
+    ck_assert_msg(fabs(sqq / (double)pairs) <= tol, "corr(z1^2, z2^2) = %g", sqq / (double)pairs);
+}
+END_TEST
+
 /* ------------------------------------------------------------------ Zipf */
 
 /* Exact pmf, from the definition: pi_k = k^-s / sum_j j^-s (long double sum). */
@@ -1015,6 +1100,9 @@ static Suite *variates_suite(void)
     tcase_add_test(vec, levy_vec_fill_and_draw_have_the_same_law);
     tcase_add_test(vec, levy_vec_fill_does_not_depend_on_how_it_is_split);
     tcase_add_test(vec, gaussian_fill_is_normal_with_sigma);
+    tcase_add_test(vec, gaussian_fill_passes_ks_at_1e7);
+    tcase_add_test(vec, gaussian_fill_moments_and_tails_at_1e7);
+    tcase_add_test(vec, gaussian_fill_pairs_are_independent);
     suite_add_tcase(s, vec);
 
     TCase *zipf = tcase_create("zipf");
