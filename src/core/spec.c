@@ -16,7 +16,8 @@
 #include "spec_internal.h"
 
 static const char *const top_keys[] = {
-    "experiment", "output", "seed", "repeats", "params", "sweep", "zip", "shared_streams", NULL};
+    "experiment", "output", "seed", "repeats", "params", "sweep", "zip", "shared_streams",
+    "archive", NULL};
 
 static const char **param_names(const ts_experiment *x)
 {
@@ -392,7 +393,53 @@ static int read_top_level(spec_parser *sp, const yaml_node_t *root, top_entry *e
 }
 
 enum { TOP_EXPERIMENT, TOP_OUTPUT, TOP_SEED, TOP_REPEATS, TOP_PARAMS, TOP_SWEEP, TOP_ZIP,
-       TOP_SHARED_STREAMS, TOP_COUNT };
+       TOP_SHARED_STREAMS, TOP_ARCHIVE, TOP_COUNT };
+
+/* archive: {compression: deflate | none, level: 1..9}: how the archive stores its chunks. The
+ * data are the same whatever the choice, so it is not part of the sweep's identity (a sweep may
+ * be resumed with another). */
+static int parse_archive(spec_parser *sp, const yaml_node_t *n)
+{
+    static const char *const keys[] = {"compression", "level", NULL};
+    char buf[96], hint[256];
+    if (!is_mapping(n))
+        return spec_fail(sp, n, "archive: expected a mapping {compression: deflate or none, "
+                         "level: 1 to 9}, found %s", spec_describe(n, buf, sizeof buf));
+    int rc = spec_check_keys(sp, n, "archive");
+    const yaml_node_t *compression = NULL, *level = NULL;
+    for (size_t k = 0; !rc && k < mapping_length(n); k++) {
+        const yaml_node_t *key = mapping_key(sp, n, k);
+        if (!strcmp(text_of(key), "compression"))
+            compression = mapping_value(sp, n, k);
+        else if (!strcmp(text_of(key), "level"))
+            level = mapping_value(sp, n, k);
+        else
+            return spec_fail(sp, key, "archive: unknown key \"%s\"%s", text_of(key),
+                             spec_suggestion(text_of(key), keys, hint, sizeof hint));
+    }
+    if (rc) return rc;
+    int deflate = 1;
+    if (compression) {
+        const char *c = is_scalar(compression) ? text_of(compression) : "";
+        if (strcmp(c, "deflate") && strcmp(c, "none"))
+            return spec_fail(sp, compression, "archive.compression: expected deflate or none, "
+                             "found %s", spec_describe(compression, buf, sizeof buf));
+        deflate = !strcmp(c, "deflate");
+    }
+    int64_t lv = TS_SPEC_DEFLATE_DEFAULT;
+    if (level) {
+        double x;
+        int is_int;
+        if (!deflate)
+            return spec_fail(sp, level, "archive.level: a deflate level, but compression is "
+                             "none");
+        if (spec_parse_number(level, &x, &lv, &is_int) || !is_int || lv < 1 || lv > 9)
+            return spec_fail(sp, level, "archive.level: expected an integer from 1 (fastest) "
+                             "to 9 (smallest), found %s", spec_describe(level, buf, sizeof buf));
+    }
+    sp->spec->deflate_level = deflate ? (int)lv : 0;
+    return TS_OK;
+}
 
 /* shared_streams: [names of swept parameters]: points that differ only along those axes run on
  * the same random streams (the same data, noise and initialisation), for paired comparisons
@@ -448,6 +495,8 @@ static int parse_root(spec_parser *sp, const yaml_node_t *root)
         return rc;
     if (e[TOP_SHARED_STREAMS].value &&
         (rc = parse_shared_streams(sp, e[TOP_SHARED_STREAMS].value)))
+        return rc;
+    if (e[TOP_ARCHIVE].value && (rc = parse_archive(sp, e[TOP_ARCHIVE].value)))
         return rc;
     return check_record_rules(sp);
 }
@@ -540,6 +589,7 @@ ts_spec *ts_spec_parse(const char *text, size_t len, const char *name,
         return NULL;
     }
     sp.spec = s;
+    s->deflate_level = TS_SPEC_DEFLATE_DEFAULT;
     s->path = strdup(name);
     s->text = malloc(len + 1);
     int rc = !s->path || !s->text ? spec_out_of_memory(&sp) : TS_OK;

@@ -412,6 +412,7 @@ int ts_archive_write(MPI_Comm comm, const ts_spec *spec, ts_parts_index *idx, co
     archive a = {.comm = comm,
                  .g = spec->grid,
                  .x = spec->grid->experiment,
+                 .deflate_level = spec->deflate_level,
                  .repeat_scale = H5I_INVALID_HID,
                  .record_scale = H5I_INVALID_HID,
                  .file = H5I_INVALID_HID,

@@ -48,6 +48,7 @@ typedef struct archive {
     hid_t iteration_ds, status_ds, wall_ds, rank_ds, host_ds, error_ds;
     hid_t host_type, error_type;
     size_t error_width;
+    int deflate_level; /* 0: chunks stored as they are; else shuffle + deflate (spec.h) */
 } archive;
 
 /* calloc that never returns NULL for a size of zero, so a NULL result always means no memory. */

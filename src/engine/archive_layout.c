@@ -18,7 +18,6 @@
  * partial read (one curve) does not inflate megabytes. */
 #define CHUNK_MIN_BYTES (256.0 * 1024)
 #define CHUNK_MAX_BYTES (1024.0 * 1024)
-#define DEFLATE_LEVEL 4
 
 /* ------------------------------------------------------------------ attributes */
 
@@ -113,7 +112,7 @@ typedef struct var_spec {
     const void *fill;
 } var_spec;
 
-static hid_t create_var(hid_t loc, const var_spec *v, ts_error *err)
+static hid_t create_var(const archive *a, hid_t loc, const var_spec *v, ts_error *err)
 {
     hid_t space = H5Screate_simple(v->ndims, v->dims, NULL);
     hid_t dcpl = H5Pcreate(H5P_DATASET_CREATE);
@@ -123,8 +122,10 @@ static hid_t create_var(hid_t loc, const var_spec *v, ts_error *err)
     if (ok && v->nlead >= 0) {
         hsize_t chunk[MAX_DIMS];
         choose_chunk(v->ndims, v->dims, v->nlead, H5Tget_size(v->type), chunk);
-        ok = H5Pset_chunk(dcpl, v->ndims, chunk) >= 0 && H5Pset_shuffle(dcpl) >= 0 &&
-             H5Pset_deflate(dcpl, DEFLATE_LEVEL) >= 0;
+        ok = H5Pset_chunk(dcpl, v->ndims, chunk) >= 0;
+        if (ok && a->deflate_level > 0) /* the spec's `archive:` (spec.h) */
+            ok = H5Pset_shuffle(dcpl) >= 0 &&
+                 H5Pset_deflate(dcpl, (unsigned)a->deflate_level) >= 0;
     }
     if (ok) ds = H5Dcreate2(loc, v->name, v->type, space, H5P_DEFAULT, dcpl, H5P_DEFAULT);
     if (ds < 0) ts_arch_h5_fail(err, "creating dataset %s", v->name);
@@ -160,7 +161,7 @@ static hid_t create_scale(const archive *a, const char *name, hid_t type, hsize_
                           const char *long_name, ts_error *err)
 {
     var_spec v = {name, type, 1, &size, -1, -1, NULL};
-    hid_t ds = create_var(a->file, &v, err);
+    hid_t ds = create_var(a, a->file, &v, err);
     if (ds < 0) return ds;
     int rc = H5DSset_scale(ds, name) < 0
                  ? ts_arch_h5_fail(err, "making %s a dimension scale", name)
@@ -243,7 +244,7 @@ static hid_t create_param_coordinate(const archive *a, const ts_axis *ax, size_t
     } else {
         hsize_t size = ax->size;
         var_spec v = {def->name, type, 1, &size, -1, -1, NULL};
-        ds = create_var(a->file, &v, err);
+        ds = create_var(a, a->file, &v, err);
         int rc = ds < 0;
         if (!rc) rc = attr_describe(ds, def->unit, def->doc, err);
         if (!rc) rc = attach_scales(ds, def->name, &dim, 1, err);
@@ -349,7 +350,7 @@ static int create_metric(archive *a, size_t m, ts_error *err)
     }
     const double nan = NAN;
     var_spec v = {md->name, H5T_IEEE_F64LE, n, dims, (int)a->naxes, H5T_NATIVE_DOUBLE, &nan};
-    hid_t ds = a->metric_ds[m] = create_var(a->file, &v, err);
+    hid_t ds = a->metric_ds[m] = create_var(a, a->file, &v, err);
     if (ds < 0) return TS_ERUNTIME;
     const char *coords = series ? a->coords_series : a->coords_plain;
     if (attach_scales(ds, md->name, scales, n, err) ||
@@ -377,7 +378,7 @@ static int create_iteration(archive *a, ts_error *err)
     dims[n] = a->nrecords;
     scales[n++] = a->record_scale;
     var_spec v = {"iteration", H5T_STD_I64LE, n, dims, nlead, -1, NULL};
-    a->iteration_ds = create_var(a->file, &v, err);
+    a->iteration_ds = create_var(a, a->file, &v, err);
     if (a->iteration_ds < 0) return TS_ERUNTIME;
     if (attach_scales(a->iteration_ds, "iteration", scales, n, err) ||
         attr_describe(a->iteration_ds, "iterations", "optimizer step at each record time", err))
@@ -394,7 +395,7 @@ static int create_status(archive *a, ts_error *err)
     int n = run_dims(a, dims, scales);
     const int8_t missing = TS_MISSING, flags[4] = {TS_MISSING, TS_DONE, TS_DIVERGED, TS_FAILED};
     var_spec v = {"status", H5T_STD_I8LE, n, dims, (int)a->naxes, H5T_NATIVE_INT8, &missing};
-    hid_t ds = a->status_ds = create_var(a->file, &v, err);
+    hid_t ds = a->status_ds = create_var(a, a->file, &v, err);
     if (ds < 0) return TS_ERUNTIME;
     if (attach_scales(ds, "status", scales, n, err) ||
         attr_describe(ds, "", "how the run ended", err) ||
@@ -413,7 +414,7 @@ static hid_t create_provenance_var(archive *a, const char *name, hid_t type, hid
     hid_t scales[MAX_DIMS];
     int n = run_dims(a, dims, scales);
     var_spec v = {name, type, n, dims, (int)a->naxes, fill_type, fill};
-    hid_t ds = create_var(a->provenance, &v, err);
+    hid_t ds = create_var(a, a->provenance, &v, err);
     if (ds < 0) return ds;
     int fixed_string = H5Tget_class(type) == H5T_STRING;
     /* xarray decodes fixed-length strings to str only when told their encoding. */

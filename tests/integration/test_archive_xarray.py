@@ -184,3 +184,45 @@ def test_two_runs_of_one_spec_give_identical_archives(plain, tmp_path):
     proc = subprocess.run([python, COMPARE, str(first), str(second)], capture_output=True,
                           text=True, timeout=120)
     assert proc.returncode == 0, proc.stdout + proc.stderr
+
+
+@pytest.mark.parametrize("archive, filters", [
+    ("{compression: none}", set()),
+    ("{compression: deflate, level: 1}", {"shuffle", "gzip"}),
+])
+def test_compression_is_a_choice_that_leaves_the_data_alone(plain, tmp_path, archive, filters):
+    """`archive:` decides how chunks are stored (the default: shuffle + deflate 4, which
+    stock h5py reads); the data, the spec's hash and the comparison stay the same."""
+    h5py = pytest.importorskip("h5py")
+    first, ds = plain
+    other = run_sweep(tmp_path, PLAIN_SPEC + f"archive: {archive}\n", "other")
+    with h5py.File(first, "r") as f, h5py.File(other, "r") as g:
+        assert f["loss"].compression == "gzip" and f["loss"].compression_opts == 4
+        assert f["loss"].shuffle
+        got = {k for k in ("shuffle", "gzip") if (k == "shuffle" and g["loss"].shuffle)
+               or (k == "gzip" and g["loss"].compression == "gzip")}
+        assert got == filters
+        if "gzip" in filters:
+            assert g["loss"].compression_opts == 1
+        assert g.attrs["spec_sha256"] == f.attrs["spec_sha256"]
+        # Every dataset bit for bit, every root attribute but the spec text and the times.
+        names = []
+        f.visititems(lambda name, obj: names.append(name) if isinstance(obj, h5py.Dataset)
+                     else None)
+        assert "loss" in names and "provenance/host" in names
+        for name in names:
+            if name.startswith("provenance/wall"):
+                continue
+            a, b = f[name][...], g[name][...]
+            assert a.dtype == b.dtype and a.shape == b.shape, name
+            if a.dtype.kind == "f":
+                np.testing.assert_array_equal(np.isnan(a), np.isnan(b), err_msg=name)
+                np.testing.assert_array_equal(a[~np.isnan(a)], b[~np.isnan(b)], err_msg=name)
+            else:
+                np.testing.assert_array_equal(a, b, err_msg=name)
+        skip = {"spec", "created", "finished"}
+        assert set(f.attrs) == set(g.attrs)
+        for key in set(f.attrs) - skip:
+            np.testing.assert_array_equal(f.attrs[key], g.attrs[key], err_msg=key)
+    with xr.open_dataset(other, engine="h5netcdf") as reread:
+        np.testing.assert_array_equal(reread.loss.values, ds.loss.values)

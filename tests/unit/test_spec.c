@@ -500,6 +500,15 @@ static const bad_case bad[] = {
      {"shared_streams", "expected a list"}},
     {HEAD "sweep:\n  dim: [1, 2]\nshared_streams: [dimm]\n", 5, 18,
      {"unknown parameter \"dimm\"", "did you mean"}},
+    /* archive */
+    {HEAD "archive: deflate\n", 3, 10, {"archive: expected a mapping", "\"deflate\""}},
+    {HEAD "archive: {compression: gzip}\n", 3, 24,
+     {"archive.compression: expected deflate or none", "\"gzip\""}},
+    {HEAD "archive: {level: 10}\n", 3, 18, {"archive.level", "1 (fastest) to 9", "\"10\""}},
+    {HEAD "archive: {level: 1.5}\n", 3, 18, {"archive.level", "\"1.5\""}},
+    {HEAD "archive: {compression: none, level: 3}\n", 3, 37, {"archive.level", "is none"}},
+    {HEAD "archive: {levle: 3}\n", 3, 11, {"archive: unknown key \"levle\"", "\"level\""}},
+    {HEAD "archive: {level: 1, level: 2}\n", 3, 21, {"archive: duplicate key \"level\""}},
     /* zip groups */
     {HEAD "zip:\n  - {dim: [1, 2], steps: [10, 20, 30]}\n", 4, 5,
      {"zip[0]", "dim with 2 values", "steps with 3"}},
@@ -511,6 +520,30 @@ static const bad_case bad[] = {
      {"params.record", "{log: 50}", "steps >= 49"}},
     {HEAD "sweep:\n  steps: [1000, 10]\n", 4, 3, {"sweep.steps", "default record", "found 10"}},
 };
+
+/* archive: chooses how chunks are stored (deflate 4 by default), and stays out of the sweep's
+ * identity: the data are the same whatever the choice. */
+START_TEST(archive_compression_is_a_choice_outside_the_identity)
+{
+    ts_spec *plain = parse_ok(HEAD);
+    ts_spec *none = parse_ok(HEAD "archive: {compression: none}\n");
+    ts_spec *fast = parse_ok(HEAD "archive: {compression: deflate, level: 1}\n");
+    ts_spec *level = parse_ok(HEAD "archive: {level: 9}\n");
+    ck_assert_int_eq(plain->deflate_level, TS_SPEC_DEFLATE_DEFAULT);
+    ck_assert_int_eq(TS_SPEC_DEFLATE_DEFAULT, 4);
+    ck_assert_int_eq(none->deflate_level, 0);
+    ck_assert_int_eq(fast->deflate_level, 1);
+    ck_assert_int_eq(level->deflate_level, 9);
+    char a[65], b[65];
+    ts_grid_sha256(plain->grid, a);
+    ts_grid_sha256(none->grid, b);
+    ck_assert_str_eq(a, b);
+    ts_spec_free(plain);
+    ts_spec_free(none);
+    ts_spec_free(fast);
+    ts_spec_free(level);
+}
+END_TEST
 
 START_TEST(each_error_names_its_location_key_and_suggestion)
 {
@@ -575,6 +608,7 @@ static Suite *spec_suite(void)
 {
     Suite *s = suite_create("spec");
     TCase *good = tcase_create("good");
+    tcase_add_test(good, archive_compression_is_a_choice_outside_the_identity);
     tcase_add_test(good, minimal_spec_keeps_every_default);
     tcase_add_test(good, spec_text_and_name_are_kept_verbatim);
     tcase_add_test(good, default_output_drops_directory_and_yaml_extension);
