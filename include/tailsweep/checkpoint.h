@@ -76,6 +76,12 @@ typedef struct ts_parts_index {
     size_t nentries;
     size_t torn;              /* records skipped: torn tail, bad checksum, wrong size */
     int *fds;                 /* [nfiles], opened lazily by ts_parts_read; -1 when closed */
+    /* ts_parts_read's read-ahead, one window per file (allocated on first use): records read in
+     * file order cost one read call per window instead of four per record. */
+    unsigned char **window;   /* [nfiles] */
+    uint64_t *window_at;      /* [nfiles] file offset of window[i][0] */
+    size_t *window_len;       /* [nfiles] bytes valid in window[i] */
+    size_t window_size;
 } ts_parts_index;
 
 /* Read every shard in dir. Records whose value count is not nvalues, or whose item is not below

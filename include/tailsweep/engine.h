@@ -45,6 +45,8 @@ typedef struct ts_run_summary {
     int archive_written;
     double wall_seconds;    /* the whole call, archive included */
     double compute_seconds; /* the work phase alone */
+    double journal_seconds; /* of which appending to and syncing journals (the slowest rank) */
+    double archive_seconds; /* writing the archive (0 when it was not written) */
 } ts_run_summary;
 
 /* Collective over comm. Returns TS_OK (see summary for stopped/failed), or an error code. */

@@ -15,12 +15,15 @@ typedef struct ts_spec {
     ts_grid *grid;    /* experiment, seed, repeats, parameters, axes */
     char *output;     /* the `output:` key, or "<spec file name without .yaml/.yml>.h5" */
     int output_line, output_column; /* where `output:` stands (0 when defaulted) */
-    int deflate_level; /* `archive:`: 0 stores chunks as they are, 1..9 shuffle + deflate */
+    /* `archive:`: 1..9 shuffle + deflate at that level, TS_SPEC_NO_COMPRESSION chunks as they
+     * are, 0 (a spec built by hand) TS_SPEC_DEFLATE_DEFAULT. */
+    int deflate_level;
 } ts_spec;
 
 /* The archive's compression when the spec does not say: shuffle + deflate at this level, which
  * stock h5py, netCDF and xarray read without plugins. */
 #define TS_SPEC_DEFLATE_DEFAULT 4
+#define TS_SPEC_NO_COMPRESSION (-1)
 
 /* experiments: the NULL-terminated registry whose names the spec may use
  * (ts_experiment_list() in the binary); the parser looks nothing up elsewhere. */

@@ -42,5 +42,7 @@ int cli_check_output(const ts_spec *spec, const char *output, int from_spec, int
 const char *cli_bytes(double bytes, char *buf, size_t cap);
 /* "1h02m", "42s" */
 const char *cli_duration(double seconds, char *buf, size_t cap);
+/* "650.1 MiB in 45s, 14.4 MiB/s": the archive at path written in `seconds`. */
+const char *cli_archive_rate(const char *path, double seconds, char *buf, size_t cap);
 
 #endif

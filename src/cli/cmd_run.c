@@ -203,15 +203,20 @@ static int exit_status(const ts_run_summary *s)
 static void print_summary(const ts_run_summary *s, const char *output, int ranks,
                           const run_args *a)
 {
-    char wall[32], compute[32];
-    fprintf(stdout, "tailsweep: %llu runs in %s (computing %s) on %d rank%s: %llu finished now, "
-            "%llu before; %llu diverged, %llu failed, %llu missing\n",
+    char wall[32], compute[32], journal[32];
+    fprintf(stdout, "tailsweep: %llu runs in %s (computing %s, of which journal %s) on %d rank%s: "
+            "%llu finished now, %llu before; %llu diverged, %llu failed, %llu missing\n",
             (unsigned long long)s->total, cli_duration(s->wall_seconds, wall, sizeof wall),
-            cli_duration(s->compute_seconds, compute, sizeof compute), ranks,
+            cli_duration(s->compute_seconds, compute, sizeof compute),
+            cli_duration(s->journal_seconds, journal, sizeof journal), ranks,
             ranks == 1 ? "" : "s", (unsigned long long)s->done, (unsigned long long)s->resumed,
             (unsigned long long)s->diverged, (unsigned long long)s->failed,
             (unsigned long long)s->missing);
-    if (s->archive_written) fprintf(stdout, "tailsweep: archive written: %s\n", output);
+    if (s->archive_written) {
+        char rate[64];
+        fprintf(stdout, "tailsweep: archive written: %s (%s)\n", output,
+                cli_archive_rate(output, s->archive_seconds, rate, sizeof rate));
+    }
     else if (s->stopped)
         fprintf(stdout, "tailsweep: stopped; rerun the same command to resume (%s.parts/)\n",
                 output);
@@ -307,14 +312,18 @@ int ts_cmd_collect(int argc, char **argv)
     ts_error err;
     ts_error_clear(&err);
     uint64_t counts[4] = {0};
+    double start = MPI_Wtime();
     int rc = ts_engine_collect(MPI_COMM_WORLD, spec, output, size, &err);
+    double seconds = MPI_Wtime() - start;
     if (rc == TS_OK && cli_is_root()) rc = ts_engine_tally(spec, output, counts, &err);
     int status = rc ? cli_report(&err) : 0;
+    char rate[64];
     if (!rc && cli_is_root())
         printf("tailsweep: archive written: %s (%llu done, %llu diverged, %llu failed, "
-               "%llu missing)\n", output, (unsigned long long)counts[1],
+               "%llu missing; %s)\n", output, (unsigned long long)counts[1],
                (unsigned long long)counts[2], (unsigned long long)counts[3],
-               (unsigned long long)counts[0]);
+               (unsigned long long)counts[0],
+               cli_archive_rate(output, seconds, rate, sizeof rate));
     ts_spec_free(spec);
     return status;
 }

@@ -53,6 +53,19 @@ const char *cli_bytes(double bytes, char *buf, size_t cap)
     return buf;
 }
 
+const char *cli_archive_rate(const char *path, double seconds, char *buf, size_t cap)
+{
+    struct stat st;
+    char size[32], time[32];
+    if (stat(path, &st) != 0 || seconds <= 0) {
+        snprintf(buf, cap, "in %s", cli_duration(seconds, time, sizeof time));
+        return buf;
+    }
+    snprintf(buf, cap, "%s in %s, %.1f MiB/s", cli_bytes((double)st.st_size, size, sizeof size),
+             cli_duration(seconds, time, sizeof time), (double)st.st_size / seconds / 1048576.0);
+    return buf;
+}
+
 const char *cli_duration(double s, char *buf, size_t cap)
 {
     if (s < 0) snprintf(buf, cap, "?");

@@ -437,7 +437,7 @@ static int parse_archive(spec_parser *sp, const yaml_node_t *n)
             return spec_fail(sp, level, "archive.level: expected an integer from 1 (fastest) "
                              "to 9 (smallest), found %s", spec_describe(level, buf, sizeof buf));
     }
-    sp->spec->deflate_level = deflate ? (int)lv : 0;
+    sp->spec->deflate_level = deflate ? (int)lv : TS_SPEC_NO_COMPRESSION;
     return TS_OK;
 }
 

@@ -412,7 +412,8 @@ int ts_archive_write(MPI_Comm comm, const ts_spec *spec, ts_parts_index *idx, co
     archive a = {.comm = comm,
                  .g = spec->grid,
                  .x = spec->grid->experiment,
-                 .deflate_level = spec->deflate_level,
+                 .deflate_level = spec->deflate_level == 0 ? TS_SPEC_DEFLATE_DEFAULT
+                                  : spec->deflate_level < 0 ? 0 : spec->deflate_level,
                  .repeat_scale = H5I_INVALID_HID,
                  .record_scale = H5I_INVALID_HID,
                  .file = H5I_INVALID_HID,

@@ -129,9 +129,10 @@ typedef struct runner {
     char host[TS_HOST_MAX];
     ts_layout layout; /* every run's values in the journal (ts_grid_layout) */
     double *padded;   /* [layout.total]: a run of a smaller shape, padded with NaN */
+    double journal_seconds; /* spent appending to and syncing the journal */
 } runner;
 
-static int journal(runner *r, ts_run_record *rec, ts_error *err)
+static int journal_now(runner *r, ts_run_record *rec, ts_error *err)
 {
     if (!r->shard) {
         r->shard = ts_shard_create(r->parts, r->rank, r->sha, r->sync_seconds, err);
@@ -142,6 +143,14 @@ static int journal(runner *r, ts_run_record *rec, ts_error *err)
      * append may be far off, so sync now: cheap next to the run, and it bounds what a node
      * crash can lose to the sync interval. */
     if (rc == TS_OK && rec->wall_seconds >= r->sync_seconds) rc = ts_shard_sync(r->shard, err);
+    return rc;
+}
+
+static int journal(runner *r, ts_run_record *rec, ts_error *err)
+{
+    double start = now();
+    int rc = journal_now(r, rec, err);
+    r->journal_seconds += now() - start;
     return rc;
 }
 
@@ -337,6 +346,8 @@ int ts_engine_run(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt,
         summary->total = nslice;
         summary->done = progress.done;
         summary->compute_seconds = progress.elapsed;
+        MPI_Allreduce(&r.journal_seconds, &summary->journal_seconds, 1, MPI_DOUBLE, MPI_MAX,
+                      comm);
         uint64_t counts[4] = {0};
         if (rank == 0) rc = ts_engine_tally(spec, opt->output, counts, err);
         rc = share_status(comm, rc, err);
@@ -346,7 +357,9 @@ int ts_engine_run(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt,
         summary->missing = counts[TS_MISSING];
         summary->stopped = any_stopped && summary->missing > 0;
         if (rc == TS_OK && summary->missing == 0 && opt->slice_count == 0) {
+            double archive_start = now();
             rc = ts_engine_collect(comm, spec, opt->output, size, err);
+            summary->archive_seconds = now() - archive_start;
             summary->archive_written = rc == TS_OK;
         }
     }

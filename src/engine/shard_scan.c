@@ -344,6 +344,10 @@ void ts_parts_index_free(ts_parts_index *idx)
             close(idx->fds[i]); /* read-only: nothing a failed close could lose */
         free(idx->files[i]);
     }
+    for (size_t i = 0; idx->window && i < idx->nfiles; i++) free(idx->window[i]);
+    free(idx->window);
+    free(idx->window_at);
+    free(idx->window_len);
     free(idx->files);
     free(idx->fds);
     free(idx->entries);
@@ -382,6 +386,59 @@ static int pread_full(int fd, unsigned char *buf, size_t len, off_t offset, size
     return 0;
 }
 
+/* The read-ahead: 64 MiB over all files at most, 64 KiB to 1 MiB per file. */
+#define WINDOW_TOTAL ((size_t)64 << 20)
+#define WINDOW_MIN ((size_t)64 << 10)
+#define WINDOW_MAX ((size_t)1 << 20)
+
+static int alloc_windows(ts_parts_index *idx, ts_error *err)
+{
+    size_t size = WINDOW_TOTAL / (idx->nfiles ? idx->nfiles : 1);
+    idx->window_size = size < WINDOW_MIN ? WINDOW_MIN : size > WINDOW_MAX ? WINDOW_MAX : size;
+    idx->window = calloc(idx->nfiles, sizeof *idx->window);
+    idx->window_at = calloc(idx->nfiles, sizeof *idx->window_at);
+    idx->window_len = calloc(idx->nfiles, sizeof *idx->window_len);
+    if (!idx->window || !idx->window_at || !idx->window_len)
+        return ts_error_set(err, TS_ERUNTIME, "out of memory");
+    return TS_OK;
+}
+
+/* Makes the window of e's file hold the whole record when it fits in one (reading a window from
+ * the record on); larger records are read directly. */
+static int load_window(ts_parts_index *idx, const ts_parts_entry *e, int fd, ts_error *err)
+{
+    if (!idx->window && alloc_windows(idx, err) != TS_OK) return TS_ERUNTIME;
+    size_t f = e->file;
+    if (e->length > idx->window_size ||
+        (e->offset >= idx->window_at[f] &&
+         e->offset + e->length <= idx->window_at[f] + idx->window_len[f]))
+        return TS_OK;
+    if (!idx->window[f] && !(idx->window[f] = malloc(idx->window_size)))
+        return ts_error_set(err, TS_ERUNTIME, "out of memory");
+    size_t got;
+    if (pread_full(fd, idx->window[f], idx->window_size, (off_t)e->offset, &got) != 0) {
+        idx->window_len[f] = 0;
+        return ts_fs_sys_error(err, "cannot read", idx->files[f]);
+    }
+    idx->window_at[f] = e->offset;
+    idx->window_len[f] = got;
+    return TS_OK;
+}
+
+/* len bytes at offset from the file's window when it holds them, else from the file. */
+static int read_at(const ts_parts_index *idx, size_t f, int fd, unsigned char *buf, size_t len,
+                   off_t offset, size_t *got)
+{
+    uint64_t at = (uint64_t)offset;
+    if (idx->window && idx->window[f] && at >= idx->window_at[f] &&
+        at + len <= idx->window_at[f] + idx->window_len[f]) {
+        memcpy(buf, idx->window[f] + (at - idx->window_at[f]), len);
+        *got = len;
+        return 0;
+    }
+    return pread_full(fd, buf, len, offset, got);
+}
+
 static int changed_since_scan(const char *path, uint64_t offset, const char *what, ts_error *err)
 {
     return ts_error_set(err, TS_ERUNTIME,
@@ -403,10 +460,11 @@ int ts_parts_read(ts_parts_index *idx, const ts_parts_entry *e, ts_run_record *r
             return ts_fs_sys_error(err, "cannot open", path);
     }
     int fd = idx->fds[e->file];
+    if (load_window(idx, e, fd, err) != TS_OK) return TS_ERUNTIME;
     off_t at = (off_t)e->offset;
     unsigned char head[RECORD_FRAME + BODY_PREFIX_MAX], trailer[RECORD_TRAILER];
     size_t got;
-    if (pread_full(fd, head, RECORD_FRAME + BODY_MSG, at, &got) != 0)
+    if (read_at(idx, e->file, fd, head, RECORD_FRAME + BODY_MSG, at, &got) != 0)
         return ts_fs_sys_error(err, "cannot read", path);
     if (got < RECORD_FRAME + BODY_MSG)
         return changed_since_scan(path, e->offset, "is cut short", err);
@@ -418,7 +476,7 @@ int ts_parts_read(ts_parts_index *idx, const ts_parts_entry *e, ts_run_record *r
         (uint64_t)BODY_FIXED + msglen > len)
         return changed_since_scan(path, e->offset, "is not the one scanned", err);
     at += RECORD_FRAME + BODY_MSG;
-    if (pread_full(fd, head + RECORD_FRAME + BODY_MSG, msglen + 8, at, &got) != 0)
+    if (read_at(idx, e->file, fd, head + RECORD_FRAME + BODY_MSG, msglen + 8, at, &got) != 0)
         return ts_fs_sys_error(err, "cannot read", path);
     if (got < msglen + 8)
         return changed_since_scan(path, e->offset, "is cut short", err);
@@ -431,13 +489,13 @@ int ts_parts_read(ts_parts_index *idx, const ts_parts_entry *e, ts_run_record *r
                             nvalues);
     uint32_t crc = crc_of((uint32_t)crc32(0L, Z_NULL, 0), body, BODY_MSG + msglen + 8);
     unsigned char *raw = (unsigned char *)values;
-    if (pread_full(fd, raw, 8 * nvalues, at, &got) != 0)
+    if (read_at(idx, e->file, fd, raw, 8 * nvalues, at, &got) != 0)
         return ts_fs_sys_error(err, "cannot read", path);
     if (got < 8 * nvalues)
         return changed_since_scan(path, e->offset, "is cut short", err);
     at += (off_t)(8 * nvalues);
     crc = crc_of(crc, raw, 8 * nvalues);
-    if (pread_full(fd, trailer, sizeof trailer, at, &got) != 0)
+    if (read_at(idx, e->file, fd, trailer, sizeof trailer, at, &got) != 0)
         return ts_fs_sys_error(err, "cannot read", path);
     if (got < sizeof trailer || get_u32(trailer) != crc)
         return changed_since_scan(path, e->offset, "fails its checksum", err);

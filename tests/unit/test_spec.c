@@ -531,7 +531,7 @@ START_TEST(archive_compression_is_a_choice_outside_the_identity)
     ts_spec *level = parse_ok(HEAD "archive: {level: 9}\n");
     ck_assert_int_eq(plain->deflate_level, TS_SPEC_DEFLATE_DEFAULT);
     ck_assert_int_eq(TS_SPEC_DEFLATE_DEFAULT, 4);
-    ck_assert_int_eq(none->deflate_level, 0);
+    ck_assert_int_eq(none->deflate_level, TS_SPEC_NO_COMPRESSION);
     ck_assert_int_eq(fast->deflate_level, 1);
     ck_assert_int_eq(level->deflate_level, 9);
     char a[65], b[65];
