@@ -149,6 +149,27 @@ START_TEST(gemv_dot_nrm2_axpy_scal_match_plain_loops)
 }
 END_TEST
 
+/* The norm is sqrt(x . x) where that is safe and the scaled dnrm2 where the squares would
+ * overflow or underflow: within 1e-14 of a long double reference at every scale. */
+START_TEST(nrm2_is_accurate_at_every_scale)
+{
+    enum { N = 1000 };
+    static double x[N];
+    static const double scales[] = {1, 1e-170, 1e-300, 1e170, 1e300, 1e-160};
+    for (size_t k = 0; k < sizeof scales / sizeof scales[0]; k++) {
+        long double sq = 0;
+        for (size_t i = 0; i < N; i++) {
+            x[i] = scales[k] * sin(0.37 * (double)i + 1); /* mixed signs and sizes */
+            sq += (long double)(x[i] / scales[k]) * (x[i] / scales[k]);
+        }
+        double want = (double)sqrtl(sq) * scales[k], got = ts_linalg_nrm2(N, x);
+        ck_assert_msg(isfinite(got) && fabs(got - want) <= 1e-14 * want, "scale %g: %.17g vs %.17g",
+                      scales[k], got, want);
+    }
+    ck_assert(ts_linalg_nrm2(N, (double[N]){0}) == 0);
+}
+END_TEST
+
 START_TEST(blas_and_cpu_level_are_named)
 {
     const char *blas = ts_linalg_blas_name();
@@ -166,4 +187,4 @@ TS_TEST_MAIN("linalg", syrk_lower_matches_a_plain_loop_and_leaves_the_upper_tria
              gemm_matches_a_plain_loop_for_every_transpose,
              gemm_with_beta_zero_ignores_nan_in_c,
              gemv_dot_nrm2_axpy_scal_match_plain_loops,
-             blas_and_cpu_level_are_named)
+             nrm2_is_accurate_at_every_scale, blas_and_cpu_level_are_named)
