@@ -332,6 +332,11 @@ int ts_engine_run(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt,
         summary->resumed = progress.resumed;
         rc = compute(comm, spec, opt, &r, work, nwork, thread_level >= MPI_THREAD_MULTIPLE,
                      &progress, err);
+        /* Not needed by the archive phase: its memory goes back before the collect index. */
+        free(work);
+        work = NULL;
+        free(finished);
+        finished = NULL;
         ts_error close_err;
         if (r.shard && ts_shard_close(r.shard, &close_err) != TS_OK && rc == TS_OK) {
             *err = close_err;
