@@ -6,9 +6,7 @@ d = 3000 (PAPERS.md section 5, docs/experiments.md section 5.5).
 The rest of the physics (gradients, the limit's closed forms, the tanh and h2 laws at small d,
 the symmetries) is checked in tests/unit/test_ssi.c.
 """
-import os
 import subprocess
-import sys
 
 import numpy as np
 import pytest
@@ -16,12 +14,9 @@ import pytest
 xr = pytest.importorskip("xarray")
 pytest.importorskip("h5netcdf")
 
-TAILSWEEP = os.environ.get("TAILSWEEP")
-MPIEXEC = os.environ.get("MPIEXEC") or "mpiexec"
-pytestmark = pytest.mark.skipif(not TAILSWEEP, reason="TAILSWEEP is not set (run under make check)")
+from binaries import MPIEXEC, TAILSWEEP, compare_archives, needs_tailsweep  # noqa: E402
 
-HERE = os.path.dirname(os.path.abspath(__file__))
-COMPARE = os.path.join(HERE, "..", "archive_compare.py")
+pytestmark = needs_tailsweep
 
 DIM = 60
 SWEEP = f"""\
@@ -135,10 +130,8 @@ def test_the_tied_limit_does_not_depend_on_seq_len(sweep):
 
 
 def test_one_and_two_ranks_write_identical_archives(archives):
-    python = os.environ.get("PYTHON") or sys.executable
-    proc = subprocess.run([python, COMPARE, str(archives[0]), str(archives[1])],
-                          capture_output=True, text=True)
-    assert proc.returncode == 0, proc.stdout + proc.stderr
+    rc, output = compare_archives(archives[0], archives[1])
+    assert rc == 0, output
 
 
 @pytest.fixture(scope="module")
