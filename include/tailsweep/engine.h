@@ -58,6 +58,11 @@ int ts_engine_run(MPI_Comm comm, const ts_spec *spec, const ts_run_options *opt,
 int ts_engine_collect(MPI_Comm comm, const ts_spec *spec, const char *output, int mpi_ranks,
                       ts_error *err);
 
+/* The engine's own memory per rank for a sweep, beside the experiment's (ts_grid_peak_memory):
+ * the work list and finished flags while computing, the collect index and the archive block
+ * while writing the archive; the larger of the two phases. */
+size_t ts_engine_memory(const ts_grid *g);
+
 /* Count of finished runs by status for a sweep's shards (for `status`): counts[TS_MISSING..
  * TS_FAILED]. Local, not collective. */
 int ts_engine_tally(const ts_spec *spec, const char *output, uint64_t counts[4], ts_error *err);

@@ -148,6 +148,8 @@ int ts_cmd_plan(int argc, char **argv)
            ts_grid_total_cost(g));
     printf("peak memory per rank: %s (the largest run)\n",
            cli_bytes((double)ts_grid_peak_memory(g), mem, sizeof mem));
+    printf("engine memory per rank: %s (work list, collect index and archive block; about 30 "
+           "MiB more for MPI and HDF5)\n", cli_bytes((double)ts_engine_memory(g), mem, sizeof mem));
     print_state(spec, output);
     if (list) print_list(g);
     ts_spec_free(spec);

@@ -12,7 +12,7 @@
  * write holds about as much again while it writes a block, so this is about half the archive
  * phase's memory: measured at 10^6 tiny runs, 64 MiB gave 236 MB of peak RSS and 16 MiB 110 MB,
  * for a 10% slower archive. */
-#define BLOCK_BYTES ((size_t)16 << 20)
+#define BLOCK_BYTES TS_ARCHIVE_BLOCK_BYTES
 
 /* ------------------------------------------------------------------ the data */
 

@@ -415,6 +415,19 @@ static void created_time(const char *parts, char *buf, size_t cap)
     iso_time(buf, cap, stat(path, &st) == 0 ? st.st_mtime : time(NULL));
 }
 
+size_t ts_engine_memory(const ts_grid *g)
+{
+    ts_error err;
+    double runs = (double)ts_grid_items(g);
+    double computing = runs * (double)(sizeof(work_item) + 1); /* + a finished flag */
+    /* A block holds the runs' values and provenance (about 200 bytes a run), up to the block
+     * size; the index's array grows by doubling, so it may briefly hold twice its entries. */
+    double block = runs * (8.0 * (double)values_per_run(g, &err) + 200);
+    if (block > TS_ARCHIVE_BLOCK_BYTES) block = TS_ARCHIVE_BLOCK_BYTES;
+    double archive = runs * 2 * (double)sizeof(ts_parts_entry) + 2 * block;
+    return (size_t)(computing > archive ? computing : archive);
+}
+
 int ts_engine_collect(MPI_Comm comm, const ts_spec *spec, const char *output, int mpi_ranks,
                       ts_error *err)
 {

@@ -31,6 +31,16 @@ check "plan counts points and runs" sh -c 'echo "$1" | grep -q "points: 6 x 3 re
 check "plan shows the step_size axis" sh -c 'echo "$1" | grep -q "step_size = \[0.5, 1, 1.5\]"' _ "$out"
 check "plan shows the memory estimate" sh -c 'echo "$1" | grep -q "peak memory per rank: 640 B"' _ "$out"
 check "plan says nothing ran yet" sh -c 'echo "$1" | grep -q "state: not started"' _ "$out"
+# The engine's own memory grows with the runs: 10^6 runs need the collect index (tens of bytes a
+# run) and two archive blocks, tens of MiB; 18 runs a few KiB.
+check "plan shows the engine's memory for a small sweep in KiB" \
+    sh -c 'echo "$1" | grep -Eq "engine memory per rank: [0-9.]+ KiB"' _ "$out"
+printf 'experiment: synthetic\nseed: 1\nrepeats: 1000\nsweep:\n  tag: {range: [1, 1000, 1]}\n' \
+    > "$SCRATCH/million.yaml"
+mib=$("$TAILSWEEP" plan "$SCRATCH/million.yaml" |
+      sed -n 's/^engine memory per rank: \([0-9.]*\) MiB.*/\1/p')
+check "plan puts 10^6 runs' engine memory between 40 and 200 MiB (found ${mib:-none})" \
+    awk -v m="${mib:-0}" 'BEGIN { exit !(m >= 40 && m <= 200) }'
 out=$("$TAILSWEEP" status "$SCRATCH/s.yaml"); rc=$?
 check "status of a sweep not started says so (exit $rc)" \
     sh -c '[ "$1" -eq 0 ] && echo "$2" | grep -q "state: not started"' _ "$rc" "$out"
