@@ -54,17 +54,35 @@ double ts_linalg_dot(size_t n, const double *x, const double *y)
     return cblas_ddot((int)n, x, 1, y, 1);
 }
 
+/* Scaled by the largest |x_i|, so that no square overflows or underflows, as LAPACK's dnrm2
+ * does. Written here rather than left to the BLAS: OpenBLAS 0.3.21's dnrm2 does not scale but
+ * relies on the x87 unit's 80-bit exponent range, which valgrind does not emulate (it returned 0
+ * there for 1000 values of 1e-170). Only for the rare vectors whose squares leave the range. */
+static double scaled_nrm2(size_t n, const double *x)
+{
+    double scale = 0;
+    for (size_t i = 0; i < n; i++) scale = fmax(scale, fabs(x[i]));
+    if (scale == 0 || isinf(scale)) return scale;
+    double sum = 0;
+    for (size_t i = 0; i < n; i++) {
+        double t = x[i] / scale;
+        sum += t * t;
+    }
+    return scale * sqrt(sum);
+}
+
 /* sqrt(x . x) where the sum of squares neither overflows nor underflows (2^-900 < x . x <
- * inf: squares lost below DBL_MIN then weigh less than n 2^-122 of the sum), else the BLAS's
- * scaled dnrm2. Why not dnrm2 always: OpenBLAS 0.3.21's kernel for it is scalar x87 code, five
- * times slower than ddot (measured: 0.55 against 0.11 ns a value, bench/README.md "ssi"), and
- * the experiments renormalise every step. */
+ * inf: squares lost below DBL_MIN then weigh less than n 2^-122 of the sum), else scaled. Why
+ * not the BLAS's dnrm2: OpenBLAS 0.3.21's kernel for it is scalar x87 code, five times slower
+ * than ddot (measured: 0.55 against 0.11 ns a value, bench/README.md "ssi"), and the
+ * experiments renormalise every step. */
 double ts_linalg_nrm2(size_t n, const double *x)
 {
     ensure_threads();
     double sum = cblas_ddot((int)n, x, 1, x, 1);
+    if (isnan(sum)) return sum;
     if (isfinite(sum) && sum > 0x1p-900) return sqrt(sum);
-    return cblas_dnrm2((int)n, x, 1);
+    return scaled_nrm2(n, x);
 }
 
 void ts_linalg_axpy(size_t n, double alpha, const double *x, double *y)

@@ -167,6 +167,10 @@ START_TEST(nrm2_is_accurate_at_every_scale)
                       scales[k], got, want);
     }
     ck_assert(ts_linalg_nrm2(N, (double[N]){0}) == 0);
+    x[3] = INFINITY;
+    ck_assert(isinf(ts_linalg_nrm2(N, x)));
+    x[3] = NAN;
+    ck_assert(isnan(ts_linalg_nrm2(N, x)));
 }
 END_TEST
 
