@@ -6,7 +6,7 @@
 #
 # usage: bench/dieharder.sh [SEED]     from the build directory (make check-rng runs it), or with
 #        RNG_STREAM=/path/to/bench/rng_stream
-# Takes about an hour per battery on one core (the interleaved one runs after the other);
+# Takes about 45 minutes per battery on one core (the interleaved one runs after the other);
 # bench/README.md has the last results. Logs: dieharder-single.log, dieharder-neighbours.log.
 set -eu
 stream=${RNG_STREAM:-./bench/rng_stream}
